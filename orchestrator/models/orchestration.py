@@ -1,0 +1,266 @@
+"""The draft hierarchy, mirroring the CX Sales resources (payload-contract §2, §4).
+
+Field lengths and choices are the contract's. Only rules about a single field
+live here; rules that span objects (a WAIT step needs days or hours, links stay
+inside one stage, …) live in `orchestrator.validation`, because a draft may be
+incomplete while it is being designed and the designer must still save it.
+"""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from .numbers import NUMBER_MAX_LENGTH, issue_number
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 2000
+SUGGESTION_MAX = 1000
+CODE_MAX = 30
+
+
+class ObjectCode(models.TextChoices):
+    OPPORTUNITY = "Opportunity", "Opportunity"
+    LEAD = "Lead", "Lead"
+
+
+class OrchestrationStatus(models.TextChoices):
+    DRAFT = "DRAFT", "Draft"
+    ACTIVE = "ACTIVE", "Active"
+    ARCHIVED = "ARCHIVED", "Archived"
+
+
+class StepType(models.TextChoices):
+    TASK = "TASK", "Task"
+    APPOINTMENT = "APPOINTMENT", "Appointment"
+    NEXT_STAGE = "NEXT_STAGE", "Next stage"
+    WAIT = "WAIT", "Wait"
+    FIELD_UPDATE = "FIELD_UPDATE", "Field update"
+    EMAIL_AUTOMATION = "EMAIL_AUTOMATION", "Email"
+    STOP = "STOP", "Stop"
+
+
+class ExecutionMethod(models.TextChoices):
+    MANUAL = "MANUAL", "Manual"
+    AUTOMATIC = "AUTOMATIC", "Automatic"
+
+
+class ObjectiveStatus(models.TextChoices):
+    NEW = "NEW", "New"
+    MAPPED = "MAPPED", "Mapped"
+
+
+class AssignedTo(models.TextChoices):
+    OWNER = "OWNER", "Owner"
+    TEAM_MEMBER = "TEAM_MEMBER", "Team member"
+
+
+MANUAL_STEP_TYPES = frozenset({StepType.TASK, StepType.APPOINTMENT})
+
+# Which optional step settings each step type uses (contract §2, step table).
+# The designer shows only these, the payload builder sends only these, and the
+# validation module reports a value set on a type that does not use it.
+STEP_TYPE_SETTINGS: dict[str, tuple[str, ...]] = {
+    StepType.TASK: ("activity_template_id", "smart_action_id", "grace_period"),
+    StepType.APPOINTMENT: ("activity_template_id", "grace_period"),
+    StepType.NEXT_STAGE: ("next_stage_value",),
+    StepType.WAIT: ("days_to_wait", "hours_to_wait"),
+    StepType.FIELD_UPDATE: ("field_update_json",),
+    StepType.EMAIL_AUTOMATION: ("email_template_id", "wait_for_replies"),
+    StepType.STOP: ("exit_orchestration",),
+}
+# Settings every step type may use.
+COMMON_STEP_SETTINGS = ("suggestion_text", "allow_skip", "success_step", "failure_step", "success_criteria")
+TYPE_SPECIFIC_SETTINGS = tuple(dict.fromkeys(name for names in STEP_TYPE_SETTINGS.values() for name in names))
+
+OracleId = models.PositiveBigIntegerField  # NUMBER(18) ids; positive
+
+
+def _number_field(verbose_name: str) -> models.CharField:
+    return models.CharField(verbose_name, max_length=NUMBER_MAX_LENGTH, unique=True, editable=False)
+
+
+class DraftObject(models.Model):
+    """What every drafted object carries: its public number (issued on first save),
+    a version for optimistic locking of in-place edits (services bump it), and
+    the remote id once a publish or pull has learnt it."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+    remote_id = models.BigIntegerField("remote id", null=True, blank=True, editable=False)
+
+    NUMBER_KIND = ""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self.number:
+            self.number = issue_number(self.NUMBER_KIND)
+        super().save(*args, **kwargs)
+
+
+class Orchestration(DraftObject):
+    NUMBER_KIND = "orchestration"
+
+    number = models.CharField("OrchestrationNumber", max_length=NUMBER_MAX_LENGTH, unique=True)
+    name = models.CharField("OrchestrationName", max_length=NAME_MAX)
+    description = models.CharField("OrchestrationDescription", max_length=DESCRIPTION_MAX, blank=True)
+    object_code = models.CharField(
+        "ObjectCode", max_length=NAME_MAX, choices=ObjectCode.choices, default=ObjectCode.OPPORTUNITY
+    )
+    lifecycle_attribute_name = models.CharField("LifecycleAttributeName", max_length=NAME_MAX, default="SalesStage")
+    association_rank = models.IntegerField("AssociationRank", null=True, blank=True)
+    status = models.CharField(
+        max_length=CODE_MAX, choices=OrchestrationStatus.choices, default=OrchestrationStatus.DRAFT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "number"]
+        permissions = [
+            ("review_orchestration", "Can review and approve orchestrations"),
+            ("publish_orchestration", "Can publish orchestrations to CX Sales"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.number})"
+
+
+class Stage(DraftObject):
+    NUMBER_KIND = "stage"
+
+    orchestration = models.ForeignKey(Orchestration, on_delete=models.CASCADE, related_name="stages")
+    number = _number_field("OrchestrationStageNumber")
+    display_sequence = models.IntegerField("DisplaySequence")
+    name = models.CharField("StageName", max_length=NAME_MAX)
+    description = models.CharField("StageDescription", max_length=DESCRIPTION_MAX, blank=True)
+    lifecycle_attr_value = models.CharField("LifecycleAttrValue", max_length=NAME_MAX)
+
+    class Meta:
+        ordering = ["orchestration", "display_sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["orchestration", "display_sequence"], name="stage_sequence_unique_per_orchestration"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageObjective(DraftObject):
+    NUMBER_KIND = "objective"
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="objectives")
+    number = _number_field("StageObjectiveNumber")
+    display_sequence = models.IntegerField("DisplaySequence")
+    name = models.CharField("ObjectiveName", max_length=NAME_MAX)
+    description = models.CharField("ObjectiveDescription", max_length=DESCRIPTION_MAX, blank=True)
+
+    class Meta:
+        ordering = ["stage", "display_sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "display_sequence"], name="objective_sequence_unique_per_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def status(self) -> str:
+        """NEW until a step serves it, MAPPED after (contract §2).
+
+        Derived, never stored, so it cannot drift from the associations. Uses
+        the prefetched associations when the tree selector loaded them.
+        """
+        return ObjectiveStatus.MAPPED if self.associations.all() else ObjectiveStatus.NEW
+
+
+class Step(DraftObject):
+    NUMBER_KIND = "step"
+
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="steps")
+    number = _number_field("OrchestrationStepNumber")
+    display_sequence = models.IntegerField("DisplaySequence")
+    name = models.CharField("OrchestrationStepName", max_length=NAME_MAX)
+    step_type = models.CharField("StepType", max_length=CODE_MAX, choices=StepType.choices, default=StepType.TASK)
+    suggestion_text = models.CharField("StepSuggestionText", max_length=SUGGESTION_MAX, blank=True)
+    activity_template_id = OracleId("ActivityTemplateId", null=True, blank=True, validators=[MinValueValidator(1)])
+    smart_action_id = OracleId("SmartActionId", null=True, blank=True, validators=[MinValueValidator(1)])
+    email_template_id = OracleId("EmailTemplateId", null=True, blank=True, validators=[MinValueValidator(1)])
+    days_to_wait = models.PositiveIntegerField("DaysToWait", null=True, blank=True)
+    hours_to_wait = models.PositiveIntegerField("HoursToWait", null=True, blank=True)
+    next_stage_value = models.CharField("NextStageValue", max_length=NAME_MAX, blank=True)
+    field_update_json = models.TextField("FieldUpdateJson", blank=True)
+    grace_period = models.PositiveIntegerField("GracePeriod (hours)", null=True, blank=True)
+    allow_skip = models.BooleanField("AllowSkipFlag", default=False)
+    wait_for_replies = models.BooleanField("WaitForRepliesFlag", default=False)
+    exit_orchestration = models.BooleanField("ExitOrchestrationFlag", default=False)
+    success_step = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="SuccessStepNumber"
+    )
+    failure_step = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="FailureStepNumber"
+    )
+    success_criteria = models.TextField("SuccessCriteria", blank=True)
+
+    class Meta:
+        ordering = ["stage", "display_sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "display_sequence"], name="step_sequence_unique_per_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def execution_method(self) -> str:
+        """TASK and APPOINTMENT are MANUAL, every other type AUTOMATIC (contract §2)."""
+        return ExecutionMethod.MANUAL if self.step_type in MANUAL_STEP_TYPES else ExecutionMethod.AUTOMATIC
+
+    @property
+    def used_settings(self) -> tuple[str, ...]:
+        return STEP_TYPE_SETTINGS.get(self.step_type, ())
+
+
+class StepTask(DraftObject):
+    NUMBER_KIND = "step_task"
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="tasks")
+    number = _number_field("StepTasksNumber")
+    display_sequence = models.IntegerField("DisplaySequence")
+    activity_template_id = OracleId("ActivityTemplateId", validators=[MinValueValidator(1)])
+    activity_id = OracleId("ActivityId", validators=[MinValueValidator(1)])
+    smart_action_id = OracleId("SmartActionId", null=True, blank=True, validators=[MinValueValidator(1)])
+    assigned_to = models.CharField("AssignedTo", max_length=CODE_MAX, choices=AssignedTo.choices, blank=True)
+
+    class Meta:
+        ordering = ["step", "display_sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "display_sequence"], name="step_task_sequence_unique_per_step"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.display_sequence} of {self.step_id}"
+
+
+class StepObjectiveAssociation(DraftObject):
+    """A step serves an objective ("serves objective" in the interface)."""
+
+    NUMBER_KIND = "association"
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="associations")
+    objective = models.ForeignKey(StageObjective, on_delete=models.CASCADE, related_name="associations")
+    number = _number_field("StepObjectiveAssocNumber")
+
+    class Meta:
+        ordering = ["step", "objective__display_sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "objective"], name="association_unique_per_step_objective"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step_id} serves {self.objective_id}"

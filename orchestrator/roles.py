@@ -1,0 +1,67 @@
+"""The four roles and what each may do.
+
+Groups are created by a data migration from ROLE_PERMISSIONS; views ask the
+helpers below instead of naming permissions, so a role's meaning lives here.
+Superusers may do everything.
+"""
+
+DRAFT_MODELS = ("orchestration", "stage", "stageobjective", "step", "steptask", "stepobjectiveassociation")
+
+VIEWER, DESIGNER, REVIEWER, PUBLISHER = "Viewer", "Designer", "Reviewer", "Publisher"
+ROLES = (VIEWER, DESIGNER, REVIEWER, PUBLISHER)
+
+_VIEW = tuple(f"view_{m}" for m in DRAFT_MODELS)
+_EDIT = tuple(f"{action}_{m}" for m in DRAFT_MODELS for action in ("add", "change", "delete"))
+
+# Codenames within the orchestrator app.
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    VIEWER: _VIEW,
+    DESIGNER: _VIEW + _EDIT,
+    REVIEWER: (*_VIEW, "review_orchestration"),
+    PUBLISHER: (*_VIEW, "publish_orchestration"),
+}
+
+
+def can_view(user) -> bool:
+    return user.is_authenticated and user.has_perm("orchestrator.view_orchestration")
+
+
+def can_edit(user) -> bool:
+    return user.is_authenticated and user.has_perm("orchestrator.change_orchestration")
+
+
+def can_review(user) -> bool:
+    return user.is_authenticated and user.has_perm("orchestrator.review_orchestration")
+
+
+def can_publish(user) -> bool:
+    return user.is_authenticated and user.has_perm("orchestrator.publish_orchestration")
+
+
+def sync_role_groups(apps=None) -> None:
+    """Make the four groups hold exactly ROLE_PERMISSIONS (run by data migrations).
+
+    Called by every migration that adds models or permissions, with the
+    historical app registry, so a fresh database and an upgraded one agree.
+    """
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    apps = apps or global_apps
+
+    # Permissions are normally created after all migrations ran; make them now
+    # so the groups can hold them on a fresh database.
+    for app_config in apps.get_app_configs():
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = original
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = list(Permission.objects.filter(content_type__app_label="orchestrator", codename__in=codenames))
+        missing = set(codenames) - {p.codename for p in perms}
+        if missing:
+            raise RuntimeError(f"permissions missing for {role}: {sorted(missing)}")
+        group.permissions.set(perms)

@@ -1,0 +1,3 @@
+"""Routes of the publish, sandbox and connection screens."""
+
+urlpatterns: list = []
