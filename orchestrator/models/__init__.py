@@ -19,6 +19,7 @@ from .orchestration import (
     StepTask,
     StepType,
 )
+from .sandbox import SandboxOrchestration, SandboxSequence, SandboxStage
 
 __all__ = [
     "COMMON_STEP_SETTINGS",
@@ -32,6 +33,9 @@ __all__ = [
     "ObjectiveStatus",
     "Orchestration",
     "OrchestrationStatus",
+    "SandboxOrchestration",
+    "SandboxSequence",
+    "SandboxStage",
     "Stage",
     "StageObjective",
     "Step",

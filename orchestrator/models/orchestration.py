@@ -86,6 +86,7 @@ class DraftObject(models.Model):
 
     version = models.PositiveIntegerField(default=1, editable=False)
     remote_id = models.BigIntegerField("remote id", null=True, blank=True, editable=False)
+    remote_change_indicator = models.CharField(max_length=255, blank=True, editable=False)
 
     NUMBER_KIND = ""
 

@@ -1,0 +1,52 @@
+"""Storage of the built-in sandbox: what the emulated CX Sales pod holds.
+
+Kept apart from the drafts on purpose: the sandbox stores the documents it
+received, as the remote would, and never shares rows with the draft models.
+"""
+
+from django.db import models
+
+
+class SandboxOrchestration(models.Model):
+    number = models.CharField("OrchestrationNumber", max_length=64, unique=True)
+    remote_id = models.BigIntegerField("OrchestrationId", unique=True)
+    attributes = models.JSONField(default=dict, help_text="Header attributes as the emulated remote holds them")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = "sandbox orchestration"
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SandboxStage(models.Model):
+    orchestration = models.ForeignKey(SandboxOrchestration, on_delete=models.CASCADE, related_name="stages")
+    number = models.CharField("OrchestrationStageNumber", max_length=64)
+    remote_id = models.BigIntegerField("OrchestrationStageId", unique=True)
+    document = models.JSONField(default=dict, help_text="The stage item with its nested children and their ids")
+    change_indicator = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["orchestration", "number"]
+        verbose_name = "sandbox stage"
+        constraints = [
+            models.UniqueConstraint(fields=["orchestration", "number"], name="sandbox_stage_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SandboxSequence(models.Model):
+    """Counters for the numeric ids the emulated remote hands out."""
+
+    name = models.CharField(max_length=40, unique=True)
+    value = models.BigIntegerField(default=300100000000000)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
