@@ -1,0 +1,1 @@
+"""Writes and document building: one module per area (documents, drafts, publishing …)."""
