@@ -1,0 +1,152 @@
+"""The Django admin as a back office: every model, with inlines, search and filters.
+
+Day-to-day editing happens in the designer; the admin is for support work
+(finding an object by its public number, inspecting what the sandbox holds).
+Public numbers are read-only here as everywhere.
+"""
+
+from django.contrib import admin
+
+from . import models
+
+READONLY_TRACKING = ("number", "version", "remote_id", "remote_change_indicator")
+
+
+class StageInline(admin.TabularInline):
+    model = models.Stage
+    fields = ("display_sequence", "name", "lifecycle_attr_value", "number")
+    readonly_fields = ("number",)
+    extra = 0
+    show_change_link = True
+
+
+class ObjectiveInline(admin.TabularInline):
+    model = models.StageObjective
+    fields = ("display_sequence", "name", "description", "number")
+    readonly_fields = ("number",)
+    extra = 0
+
+
+class StepInline(admin.TabularInline):
+    model = models.Step
+    fields = ("display_sequence", "name", "step_type", "number")
+    readonly_fields = ("number",)
+    extra = 0
+    show_change_link = True
+
+
+class StepTaskInline(admin.TabularInline):
+    model = models.StepTask
+    fields = ("display_sequence", "activity_template_id", "activity_id", "smart_action_id", "assigned_to", "number")
+    readonly_fields = ("number",)
+    extra = 0
+
+
+class AssociationInline(admin.TabularInline):
+    model = models.StepObjectiveAssociation
+    fields = ("objective", "number")
+    readonly_fields = ("number",)
+    raw_id_fields = ("objective",)
+    extra = 0
+
+
+@admin.register(models.Orchestration)
+class OrchestrationAdmin(admin.ModelAdmin):
+    list_display = ("name", "number", "object_code", "status", "updated_at", "updated_by")
+    list_filter = ("status", "object_code")
+    search_fields = ("name", "number", "description")
+    readonly_fields = ("version", "remote_id", "remote_change_indicator", "created_at", "updated_at", "updated_by")
+    inlines = [StageInline]
+
+
+@admin.register(models.Stage)
+class StageAdmin(admin.ModelAdmin):
+    list_display = ("name", "number", "orchestration", "display_sequence", "lifecycle_attr_value")
+    list_filter = ("orchestration",)
+    search_fields = ("name", "number", "lifecycle_attr_value", "orchestration__number")
+    readonly_fields = READONLY_TRACKING
+    list_select_related = ("orchestration",)
+    inlines = [ObjectiveInline, StepInline]
+
+
+@admin.register(models.StageObjective)
+class StageObjectiveAdmin(admin.ModelAdmin):
+    list_display = ("name", "number", "stage", "display_sequence")
+    search_fields = ("name", "number", "stage__number")
+    list_filter = ("stage__orchestration",)
+    readonly_fields = READONLY_TRACKING
+    list_select_related = ("stage",)
+
+
+@admin.register(models.Step)
+class StepAdmin(admin.ModelAdmin):
+    list_display = ("name", "number", "step_type", "stage", "display_sequence")
+    list_filter = ("step_type", "stage__orchestration")
+    search_fields = ("name", "number", "stage__number")
+    readonly_fields = READONLY_TRACKING
+    raw_id_fields = ("stage", "success_step", "failure_step")
+    list_select_related = ("stage",)
+    inlines = [StepTaskInline, AssociationInline]
+
+
+@admin.register(models.StepTask)
+class StepTaskAdmin(admin.ModelAdmin):
+    list_display = ("number", "step", "display_sequence", "activity_template_id", "activity_id", "assigned_to")
+    list_filter = ("assigned_to",)
+    search_fields = ("number", "step__number", "step__name")
+    readonly_fields = READONLY_TRACKING
+    raw_id_fields = ("step",)
+    list_select_related = ("step",)
+
+
+@admin.register(models.StepObjectiveAssociation)
+class StepObjectiveAssociationAdmin(admin.ModelAdmin):
+    list_display = ("number", "step", "objective")
+    search_fields = ("number", "step__number", "objective__number")
+    readonly_fields = READONLY_TRACKING
+    raw_id_fields = ("step", "objective")
+    list_select_related = ("step", "objective")
+
+
+@admin.register(models.IssuedNumber)
+class IssuedNumberAdmin(admin.ModelAdmin):
+    """Read-only: the registry is what guarantees numbers are never reused."""
+
+    list_display = ("number", "kind", "issued_at")
+    list_filter = ("kind",)
+    search_fields = ("number",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SandboxStageInline(admin.TabularInline):
+    model = models.SandboxStage
+    fields = ("number", "remote_id", "change_indicator", "updated_at")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(models.SandboxOrchestration)
+class SandboxOrchestrationAdmin(admin.ModelAdmin):
+    list_display = ("number", "remote_id", "updated_at")
+    search_fields = ("number",)
+    inlines = [SandboxStageInline]
+
+
+@admin.register(models.SandboxStage)
+class SandboxStageAdmin(admin.ModelAdmin):
+    list_display = ("number", "orchestration", "remote_id", "change_indicator", "updated_at")
+    search_fields = ("number", "orchestration__number")
+    list_select_related = ("orchestration",)
+
+
+@admin.register(models.SandboxSequence)
+class SandboxSequenceAdmin(admin.ModelAdmin):
+    list_display = ("name", "value")
