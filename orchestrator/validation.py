@@ -407,7 +407,8 @@ class _Checker:
             if field in used:
                 continue
             value = getattr(step, field)
-            if value not in (None, "", False):
+            # 0 days is a value someone typed; only None, "" and an unticked box are "not set".
+            if value is not None and value != "" and value is not False:
                 self.add(
                     "step.setting_unused",
                     f"{label} is {type_label} step but has {SETTING_LABELS[field]}, which "
