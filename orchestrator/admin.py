@@ -150,3 +150,63 @@ class SandboxStageAdmin(admin.ModelAdmin):
 @admin.register(models.SandboxSequence)
 class SandboxSequenceAdmin(admin.ModelAdmin):
     list_display = ("name", "value")
+
+
+# Publish records (orchestrator/models/publish.py) are evidence of what was
+# sent and answered: read-only here; runs are started from the publish page or
+# `manage.py publish`.
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PublishStageInline(admin.TabularInline):
+    model = models.PublishStage
+    fields = ("position", "stage_number", "stage_name", "action", "status", "remote_status", "remote_message")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.PublishRun)
+class PublishRunAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "orchestration", "connection_name", "status", "reason", "dry_run", "created_at", "started_by")
+    list_filter = ("status", "reason", "connection_name", "dry_run")
+    search_fields = ("orchestration__number", "orchestration__name", "message")
+    list_select_related = ("orchestration", "started_by")
+    inlines = [PublishStageInline]
+
+
+@admin.register(models.PublishStage)
+class PublishStageAdmin(ReadOnlyAdmin):
+    list_display = ("run", "position", "stage_number", "action", "status", "remote_status")
+    list_filter = ("action", "status")
+    search_fields = ("stage_number", "stage_name")
+    list_select_related = ("run",)
+
+
+@admin.register(models.JournalEntry)
+class JournalEntryAdmin(ReadOnlyAdmin):
+    list_display = ("run", "method", "path", "status_code", "attempt", "duration_ms", "created_at")
+    list_filter = ("method", "status_code")
+    search_fields = ("path", "stage_number")
+    list_select_related = ("run",)
+
+
+@admin.register(models.PublishedStage)
+class PublishedStageAdmin(ReadOnlyAdmin):
+    list_display = ("stage_number", "orchestration", "connection_name", "remote_id", "published_at")
+    list_filter = ("connection_name",)
+    search_fields = ("stage_number", "orchestration__number")
+    list_select_related = ("orchestration",)
+
+
+@admin.register(models.RemoteDescribe)
+class RemoteDescribeAdmin(ReadOnlyAdmin):
+    list_display = ("connection_name", "base_url", "framework_version", "metadata_context", "fetched_at")

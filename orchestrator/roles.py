@@ -12,13 +12,18 @@ ROLES = (VIEWER, DESIGNER, REVIEWER, PUBLISHER)
 
 _VIEW = tuple(f"view_{m}" for m in DRAFT_MODELS)
 _EDIT = tuple(f"{action}_{m}" for m in DRAFT_MODELS for action in ("add", "change", "delete"))
+# Publish runs, their stages and journal: what was sent and what the remote
+# answered. Everyone who works on a playbook may read them; viewers only read
+# the playbook itself.
+PUBLISH_MODELS = ("publishrun", "publishstage", "journalentry", "publishedstage")
+_VIEW_PUBLISH = tuple(f"view_{m}" for m in PUBLISH_MODELS)
 
 # Codenames within the orchestrator app.
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     VIEWER: _VIEW,
-    DESIGNER: _VIEW + _EDIT,
-    REVIEWER: (*_VIEW, "review_orchestration"),
-    PUBLISHER: (*_VIEW, "publish_orchestration"),
+    DESIGNER: _VIEW + _EDIT + _VIEW_PUBLISH,
+    REVIEWER: (*_VIEW, "review_orchestration", *_VIEW_PUBLISH),
+    PUBLISHER: (*_VIEW, "publish_orchestration", *_VIEW_PUBLISH),
 }
 
 
@@ -36,6 +41,12 @@ def can_review(user) -> bool:
 
 def can_publish(user) -> bool:
     return user.is_authenticated and user.has_perm("orchestrator.publish_orchestration")
+
+
+def _model_of(codename: str) -> str:
+    """The model a default permission codename is about ("view_publishrun" → "publishrun"), else ""."""
+    action, _, model = codename.partition("_")
+    return model if action in ("add", "change", "delete", "view") else ""
 
 
 def sync_role_groups(apps=None) -> None:
@@ -58,7 +69,11 @@ def sync_role_groups(apps=None) -> None:
         app_config.models_module = original
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for role, codenames in ROLE_PERMISSIONS.items():
+    # An early migration runs with an older model registry: permissions of
+    # models that do not exist yet are granted by the migration adding them.
+    existing_models = {model._meta.model_name for model in apps.get_app_config("orchestrator").get_models()}
+    for role, all_codenames in ROLE_PERMISSIONS.items():
+        codenames = tuple(c for c in all_codenames if not _model_of(c) or _model_of(c) in existing_models)
         group, _ = Group.objects.get_or_create(name=role)
         perms = list(Permission.objects.filter(content_type__app_label="orchestrator", codename__in=codenames))
         missing = set(codenames) - {p.codename for p in perms}

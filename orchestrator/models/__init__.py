@@ -19,9 +19,22 @@ from .orchestration import (
     StepTask,
     StepType,
 )
+from .publish import (
+    ACTIVE_RUN_STATUSES,
+    JournalEntry,
+    PublishAction,
+    PublishedStage,
+    PublishReason,
+    PublishRun,
+    PublishRunStatus,
+    PublishStage,
+    PublishStageStatus,
+    RemoteDescribe,
+)
 from .sandbox import SandboxOrchestration, SandboxSequence, SandboxStage
 
 __all__ = [
+    "ACTIVE_RUN_STATUSES",
     "COMMON_STEP_SETTINGS",
     "MANUAL_STEP_TYPES",
     "STEP_TYPE_SETTINGS",
@@ -29,10 +42,19 @@ __all__ = [
     "AssignedTo",
     "ExecutionMethod",
     "IssuedNumber",
+    "JournalEntry",
     "ObjectCode",
     "ObjectiveStatus",
     "Orchestration",
     "OrchestrationStatus",
+    "PublishAction",
+    "PublishReason",
+    "PublishRun",
+    "PublishRunStatus",
+    "PublishStage",
+    "PublishStageStatus",
+    "PublishedStage",
+    "RemoteDescribe",
     "SandboxOrchestration",
     "SandboxSequence",
     "SandboxStage",
