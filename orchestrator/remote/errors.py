@@ -12,7 +12,9 @@ an error from them, and configuration errors name variables, not values.
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+import re
+from typing import Any, Literal
 
 ErrorKind = Literal["http", "timeout", "connection", "unsafe_url", "config"]
 
@@ -25,6 +27,41 @@ def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rstrip() + "…"
+
+
+def message_from_body(text: str, content_type: str = "") -> str:
+    """The human part of an error reply: ADF's JSON fields when present, else the text.
+
+    Takes ``detail``, then the ``o:errorDetails[].detail`` entries (joined with
+    "; "), and falls back to ``title``; a body that is not such JSON is kept as
+    text (HTML tags dropped, whitespace collapsed). Returns "" for an empty
+    body. The result is plain text, stripped and truncated to MESSAGE_LIMIT.
+    """
+    text = (text or "").strip()
+    if not text:
+        return ""
+    data: Any = None
+    if text[:1] in "{[":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+    if isinstance(data, dict):
+        parts: list[str] = []
+        for value in [data.get("detail")] + [
+            item.get("detail") for item in data.get("o:errorDetails") or [] if isinstance(item, dict)
+        ]:
+            if isinstance(value, str) and value.strip() and value.strip() not in parts:
+                parts.append(value.strip())
+        if not parts and isinstance(data.get("title"), str) and data["title"].strip():
+            parts.append(data["title"].strip())
+        if parts:
+            return shorten("; ".join(parts))
+    if "html" in content_type.lower() or text.lower().startswith(("<!doctype", "<html")):
+        # Proxies and load balancers answer with an HTML page: keep its words only.
+        text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
+        text = re.sub(r"<[^>]+>", " ", text)
+    return shorten(re.sub(r"\s+", " ", text))
 
 
 class RemoteError(Exception):
