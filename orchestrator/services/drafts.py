@@ -1,0 +1,479 @@
+"""Writes to the draft tree: the only way the designer changes an orchestration.
+
+Every service is keyword-only and atomic, runs `full_clean()` before saving,
+bumps the `version` of what it changed and records who changed the
+orchestration and when. Each one starts by stamping the orchestration row
+(`_stamp`): that single UPDATE refuses archived orchestrations, records
+updated_by/updated_at and, as a side effect, takes the row lock that
+serialises concurrent edits of one tree, so the reads that follow are
+consistent.
+
+Edits of an existing object take `expected_version` (the version the user's
+form was rendered with) and raise `StaleEdit` carrying the current object when
+someone saved in between: the user then chooses whose value wins.
+
+Reordering, at every level, goes through `ordering.apply_order` (two-phase
+renumbering; see there). `*_move` moves one object to a position, `*_reorder`
+takes the parent's full new order (what a drag posts); both end in the same
+helper, and deletions close the gap so sequences stay 1..n.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model, Q
+from django.utils import timezone
+
+from ..models import (
+    COMMON_STEP_SETTINGS,
+    TYPE_SPECIFIC_SETTINGS,
+    Orchestration,
+    OrchestrationStatus,
+    Stage,
+    StageObjective,
+    Step,
+    StepObjectiveAssociation,
+    StepTask,
+    StepType,
+)
+from . import ordering
+
+# What a user may change on each kind of object (everything else is managed here).
+EDITABLE_FIELDS: dict[type[Model], tuple[str, ...]] = {
+    Orchestration: ("name", "description", "object_code", "lifecycle_attribute_name", "association_rank"),
+    Stage: ("name", "description", "lifecycle_attr_value"),
+    StageObjective: ("name", "description"),
+    Step: ("name", "step_type", *COMMON_STEP_SETTINGS, *TYPE_SPECIFIC_SETTINGS),
+    StepTask: ("activity_template_id", "activity_id", "smart_action_id", "assigned_to"),
+}
+# Shared settings the bulk editors may set on many objects at once.
+STEP_BULK_FIELDS = ("grace_period", "allow_skip")
+STEP_TASK_BULK_FIELDS = ("assigned_to", "activity_template_id", "smart_action_id")
+
+
+class DraftConflict(Exception):
+    """The tree changed under the user's feet (answered with 409)."""
+
+
+class StaleEdit(DraftConflict):
+    """Someone saved this object after the user's form was rendered; `current` is what they saved."""
+
+    def __init__(self, current: Model):
+        super().__init__(f"{type(current).__name__} {current.number} changed since it was shown")
+        self.current = current
+
+
+class OrchestrationArchived(PermissionDenied):
+    """Archived orchestrations are read-only (answered with 403)."""
+
+
+@dataclass(frozen=True)
+class DeletionSummary:
+    """What deleting an object removes with it, in words the confirmation shows."""
+
+    kind: str
+    name: str
+    consequences: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """Objects a bulk edit changed, and those it left alone because their type does not use the setting."""
+
+    updated: list[Model]
+    skipped: list[Model]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _stamp(orchestration_id: int, user) -> None:
+    """Record who changed the tree and lock its root; refuse archived orchestrations."""
+    changed = (
+        Orchestration.objects.filter(pk=orchestration_id)
+        .exclude(status=OrchestrationStatus.ARCHIVED)
+        .update(updated_at=timezone.now(), updated_by=_user(user))
+    )
+    if not changed:
+        raise OrchestrationArchived("This orchestration is archived and read-only.")
+
+
+def _user(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _orchestration_id(obj: Model) -> int:
+    if isinstance(obj, Orchestration):
+        return obj.pk
+    if isinstance(obj, Stage):
+        return obj.orchestration_id
+    if isinstance(obj, StageObjective | Step):
+        return obj.stage.orchestration_id
+    return obj.step.stage.orchestration_id
+
+
+def _parent_filter(obj_or_model: Model | type[Model], parent: Model | None = None) -> dict[str, Any]:
+    model = obj_or_model if isinstance(obj_or_model, type) else type(obj_or_model)
+    name = {Stage: "orchestration", StageObjective: "stage", Step: "stage", StepTask: "step"}[model]
+    if parent is None:
+        return {f"{name}_id": getattr(obj_or_model, f"{name}_id")}
+    return {name: parent}
+
+
+def _apply(obj: Model, values: Mapping[str, Any]) -> None:
+    allowed = EDITABLE_FIELDS[type(obj)]
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no editable field(s) {sorted(unknown)}")
+    for name, value in values.items():
+        setattr(obj, name, value)
+
+
+def _save(obj: Model, *, new: bool = False) -> Model:
+    """full_clean then save; a lost uniqueness race becomes a DraftConflict, never a 500."""
+    obj.full_clean(exclude=["number"] if new else None)
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        raise DraftConflict("Someone changed the same list at the same moment; reload and try again.") from exc
+    return obj
+
+
+def _locked(obj: Model) -> Model:
+    try:
+        return type(obj).objects.select_for_update().get(pk=obj.pk)
+    except type(obj).DoesNotExist as exc:
+        raise DraftConflict(f"This {_kind_label(obj)} was deleted by someone else.") from exc
+
+
+def _kind_label(obj_or_model) -> str:
+    model = obj_or_model if isinstance(obj_or_model, type) else type(obj_or_model)
+    return {
+        Orchestration: "orchestration",
+        Stage: "stage",
+        StageObjective: "objective",
+        Step: "step",
+        StepTask: "step task",
+    }[model]
+
+
+def _siblings(model: type[Model], filters: Mapping[str, Any]) -> list[Model]:
+    return list(model.objects.select_for_update().filter(**filters).order_by("display_sequence"))
+
+
+def _create(model: type[Model], parent: Model, user, values: Mapping[str, Any], **extra) -> Model:
+    with transaction.atomic():
+        _stamp(_orchestration_id(parent), user)
+        filters = _parent_filter(model, parent)
+        obj = model(**filters, display_sequence=ordering.next_sequence(_siblings(model, filters)), **extra)
+        _apply(obj, values)
+        if isinstance(obj, Step):
+            _check_step(obj)
+        return _save(obj, new=True)
+
+
+def _update(obj: Model, user, expected_version: int, values: Mapping[str, Any]) -> Model:
+    with transaction.atomic():
+        _stamp(_orchestration_id(obj), user)
+        current = _locked(obj)
+        if current.version != expected_version:
+            raise StaleEdit(current)
+        _apply(current, values)
+        if isinstance(current, Step):
+            _check_step(current)
+        current.version += 1
+        return _save(current)
+
+
+def _reorder(model: type[Model], parent: Model, user, ordered_numbers: Sequence[str]) -> list[Model]:
+    with transaction.atomic():
+        _stamp(_orchestration_id(parent), user)
+        try:
+            return ordering.apply_order(_siblings(model, _parent_filter(model, parent)), list(ordered_numbers))
+        except ordering.OrderMismatch as exc:
+            raise DraftConflict(
+                f"The {_kind_label(model)} list changed since it was shown (someone added or removed one)."
+            ) from exc
+
+
+def _move(obj: Model, user, position: int) -> Model:
+    with transaction.atomic():
+        _stamp(_orchestration_id(obj), user)
+        siblings = _siblings(type(obj), _parent_filter(obj))
+        ordered = ordering.apply_order(siblings, ordering.order_with_move(siblings, obj, position))
+        return next(s for s in ordered if s.pk == obj.pk)
+
+
+def _delete(obj: Model, user) -> DeletionSummary:
+    with transaction.atomic():
+        _stamp(_orchestration_id(obj), user)
+        current = _locked(obj)
+        summary = deletion_summary(current)
+        filters = _parent_filter(current)
+        current.delete()
+        # Close the gap so sequences stay 1..n.
+        siblings = _siblings(type(current), filters)
+        ordering.apply_order(siblings, [s.number for s in siblings])
+        return summary
+
+
+def _check_step(step: Step) -> None:
+    """Clear the settings the step's type does not use; keep links inside the stage."""
+    used = set(step.used_settings)
+    for name in TYPE_SPECIFIC_SETTINGS:
+        if name not in used:
+            model_field = Step._meta.get_field(name)
+            setattr(step, model_field.attname, model_field.get_default())
+    errors = {}
+    for name in ("success_step", "failure_step"):
+        target = getattr(step, name)
+        if target is None:
+            continue
+        if target.stage_id != step.stage_id:
+            errors[name] = "Pick a step of the same stage."
+        elif step.pk and target.pk == step.pk:
+            errors[name] = "A step cannot lead to itself."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _names(objs: Iterable[Model], attr: str = "name") -> str:
+    return ", ".join(f"“{getattr(o, attr)}”" for o in objs)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def deletion_summary(obj: Model) -> DeletionSummary:
+    """What goes with `obj` when it is deleted (for the confirmation and the message after)."""
+    lines: list[str] = []
+    if isinstance(obj, Stage):
+        objectives = list(obj.objectives.order_by("display_sequence"))
+        steps = list(obj.steps.order_by("display_sequence"))
+        tasks = StepTask.objects.filter(step__stage=obj).count()
+        associations = StepObjectiveAssociation.objects.filter(step__stage=obj).count()
+        if objectives:
+            lines.append(f"{_plural(len(objectives), 'objective')}: {_names(objectives)}")
+        if steps:
+            lines.append(f"{_plural(len(steps), 'step')}: {_names(steps)}")
+        if tasks:
+            lines.append(_plural(tasks, "step task"))
+        if associations:
+            lines.append(_plural(associations, "association"))
+        return DeletionSummary("stage", obj.name, lines)
+    if isinstance(obj, StageObjective):
+        steps = [a.step for a in obj.associations.select_related("step").order_by("step__display_sequence")]
+        if steps:
+            lines.append(f"{_plural(len(steps), 'association')}: no longer served by {_names(steps)}")
+        return DeletionSummary("objective", obj.name, lines)
+    if isinstance(obj, Step):
+        tasks = obj.tasks.count()
+        objectives = [a.objective for a in obj.associations.select_related("objective")]
+        linking = list(
+            Step.objects.filter(Q(success_step=obj) | Q(failure_step=obj), stage_id=obj.stage_id)
+            .exclude(pk=obj.pk)
+            .order_by("display_sequence")
+        )
+        if tasks:
+            lines.append(_plural(tasks, "step task"))
+        if objectives:
+            lines.append(f"{_plural(len(objectives), 'association')}: stops serving {_names(objectives)}")
+        if linking:
+            lines.append(f"links from {_names(linking)} are cleared")
+        return DeletionSummary("step", obj.name, lines)
+    if isinstance(obj, StepTask):
+        return DeletionSummary("step task", f"Task {obj.display_sequence}", lines)
+    raise TypeError(f"cannot summarise the deletion of {type(obj).__name__}")
+
+
+# ---------------------------------------------------------------- stages
+
+
+def stage_create(*, orchestration: Orchestration, user, values: Mapping[str, Any]) -> Stage:
+    """Append a stage to the orchestration."""
+    return _create(Stage, orchestration, user, values)
+
+
+def stage_update(*, stage: Stage, user, expected_version: int, values: Mapping[str, Any]) -> Stage:
+    """Change a stage's name, description or lifecycle value. Raises StaleEdit."""
+    return _update(stage, user, expected_version, values)
+
+
+def stage_delete(*, stage: Stage, user) -> DeletionSummary:
+    """Delete a stage with its objectives, steps, step tasks and associations."""
+    return _delete(stage, user)
+
+
+def stage_move(*, stage: Stage, user, position: int) -> Stage:
+    """Move a stage to a 1-based position among its siblings."""
+    return _move(stage, user, position)
+
+
+def stage_reorder(*, orchestration: Orchestration, user, ordered_numbers: Sequence[str]) -> list[Stage]:
+    """Put all stages in the given order (numbers of every stage). Raises DraftConflict on a changed list."""
+    return _reorder(Stage, orchestration, user, ordered_numbers)
+
+
+# ---------------------------------------------------------------- objectives
+
+
+def objective_create(*, stage: Stage, user, values: Mapping[str, Any]) -> StageObjective:
+    """Append an objective to the stage."""
+    return _create(StageObjective, stage, user, values)
+
+
+def objective_update(
+    *, objective: StageObjective, user, expected_version: int, values: Mapping[str, Any]
+) -> StageObjective:
+    """Change an objective's name or description. Raises StaleEdit."""
+    return _update(objective, user, expected_version, values)
+
+
+def objective_delete(*, objective: StageObjective, user) -> DeletionSummary:
+    """Delete an objective and the associations that serve it."""
+    return _delete(objective, user)
+
+
+def objective_move(*, objective: StageObjective, user, position: int) -> StageObjective:
+    """Move an objective to a 1-based position within its stage."""
+    return _move(objective, user, position)
+
+
+def objective_reorder(*, stage: Stage, user, ordered_numbers: Sequence[str]) -> list[StageObjective]:
+    """Put the stage's objectives in the given order."""
+    return _reorder(StageObjective, stage, user, ordered_numbers)
+
+
+# ---------------------------------------------------------------- steps
+
+
+def step_create(*, stage: Stage, user, values: Mapping[str, Any]) -> Step:
+    """Append a step; settings its type does not use are cleared."""
+    return _create(Step, stage, user, values)
+
+
+def step_update(*, step: Step, user, expected_version: int, values: Mapping[str, Any]) -> Step:
+    """Change a step. A new type clears the settings it does not use. Raises StaleEdit."""
+    return _update(step, user, expected_version, values)
+
+
+def step_delete(*, step: Step, user) -> DeletionSummary:
+    """Delete a step with its tasks and associations; links to it from other steps are cleared."""
+    return _delete(step, user)
+
+
+def step_move(*, step: Step, user, position: int) -> Step:
+    """Move a step to a 1-based position within its stage."""
+    return _move(step, user, position)
+
+
+def step_reorder(*, stage: Stage, user, ordered_numbers: Sequence[str]) -> list[Step]:
+    """Put the stage's steps in the given order."""
+    return _reorder(Step, stage, user, ordered_numbers)
+
+
+def step_set_objectives(*, step: Step, user, objective_ids: Iterable[int]) -> Step:
+    """Make the step serve exactly these objectives (which must belong to its stage)."""
+    wanted = set(objective_ids)
+    with transaction.atomic():
+        _stamp(_orchestration_id(step), user)
+        current = _locked(step)
+        valid = set(
+            StageObjective.objects.filter(stage_id=current.stage_id, pk__in=wanted).values_list("pk", flat=True)
+        )
+        if valid != wanted:
+            raise ValidationError({"objectives": "A step can only serve objectives of its own stage."})
+        existing = {a.objective_id: a for a in current.associations.all()}
+        removed = [a.pk for oid, a in existing.items() if oid not in wanted]
+        added = [oid for oid in sorted(wanted) if oid not in existing]
+        if not removed and not added:
+            return current
+        StepObjectiveAssociation.objects.filter(pk__in=removed).delete()
+        for oid in added:
+            _save(StepObjectiveAssociation(step=current, objective_id=oid), new=True)
+        current.version += 1
+        current.save(update_fields=["version"])
+        return current
+
+
+def steps_bulk_update(*, step_ids: Iterable[int], user, values: Mapping[str, Any]) -> BulkResult:
+    """Set shared settings (grace period, allow skip) on many steps of one orchestration.
+
+    A step whose type does not use a setting is skipped, not changed, so a
+    bulk edit never puts a value where the payload would not send it.
+    """
+    return _bulk_update(Step, step_ids, user, values, STEP_BULK_FIELDS)
+
+
+def step_tasks_bulk_update(*, step_task_ids: Iterable[int], user, values: Mapping[str, Any]) -> BulkResult:
+    """Set shared settings (assigned to, activity template, smart action) on many step tasks."""
+    return _bulk_update(StepTask, step_task_ids, user, values, STEP_TASK_BULK_FIELDS)
+
+
+def _bulk_update(
+    model: type[Model], ids: Iterable[int], user, values: Mapping[str, Any], allowed: tuple[str, ...]
+) -> BulkResult:
+    unknown = set(values) - set(allowed)
+    if unknown or not values:
+        raise TypeError(f"bulk edit takes some of {allowed}, got {sorted(values)}")
+    ids = list(dict.fromkeys(ids))
+    related = "stage" if model is Step else "step__stage"
+    with transaction.atomic():
+        objs = list(model.objects.select_for_update().select_related(related).filter(pk__in=ids).order_by("pk"))
+        orchestration_ids = {_orchestration_id(o) for o in objs}
+        if len(objs) != len(ids) or len(orchestration_ids) != 1:
+            raise DraftConflict(f"Some of the selected {_kind_label(model)}s were deleted by someone else.")
+        _stamp(orchestration_ids.pop(), user)
+        updated, skipped = [], []
+        for obj in objs:
+            uses = set(obj.used_settings) | set(COMMON_STEP_SETTINGS) if isinstance(obj, Step) else set(allowed)
+            if not set(values) <= uses:
+                skipped.append(obj)
+                continue
+            for name, value in values.items():
+                setattr(obj, name, value)
+            # Only the bulk fields changed: validate those, not the untouched rest of each row.
+            obj.full_clean(
+                exclude=[f.name for f in model._meta.fields if f.name not in values],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+            obj.version += 1
+            updated.append(obj)
+        model.objects.bulk_update(updated, [*values, "version"])
+        return BulkResult(updated=updated, skipped=skipped)
+
+
+# ---------------------------------------------------------------- step tasks
+
+
+def step_task_create(*, step: Step, user, values: Mapping[str, Any]) -> StepTask:
+    """Append a step task; only TASK steps have step tasks."""
+    if step.step_type != StepType.TASK:
+        raise ValidationError("Only Task steps have step tasks.")
+    return _create(StepTask, step, user, values)
+
+
+def step_task_update(*, step_task: StepTask, user, expected_version: int, values: Mapping[str, Any]) -> StepTask:
+    """Change a step task. Raises StaleEdit."""
+    return _update(step_task, user, expected_version, values)
+
+
+def step_task_delete(*, step_task: StepTask, user) -> DeletionSummary:
+    """Delete a step task."""
+    return _delete(step_task, user)
+
+
+def step_task_move(*, step_task: StepTask, user, position: int) -> StepTask:
+    """Move a step task to a 1-based position under its step."""
+    return _move(step_task, user, position)
+
+
+def step_task_reorder(*, step: Step, user, ordered_numbers: Sequence[str]) -> list[StepTask]:
+    """Put the step's tasks in the given order."""
+    return _reorder(StepTask, step, user, ordered_numbers)
