@@ -14,7 +14,7 @@ byte-identical.
 import json
 from typing import Any
 
-from ..models import STEP_TYPE_SETTINGS, ObjectiveStatus, Orchestration, Stage, Step
+from ...models import STEP_TYPE_SETTINGS, ObjectiveStatus, Orchestration, Stage, Step
 
 FORMAT_VERSION = 1
 
@@ -176,3 +176,45 @@ def orchestration_document(orch: Orchestration) -> dict[str, Any]:
 def dumps_document(doc: dict[str, Any]) -> str:
     """Stable text of a document: two-space indent, unicode kept, trailing newline."""
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# Model field → document attribute, per kind of object, to point problems at the file.
+FIELD_ATTRIBUTES: dict[str, dict[str, str]] = {
+    "orchestration": {
+        "number": "OrchestrationNumber",
+        "name": "OrchestrationName",
+        "description": "OrchestrationDescription",
+        "object_code": "ObjectCode",
+        "lifecycle_attribute_name": "LifecycleAttributeName",
+        "association_rank": "AssociationRank",
+    },
+    "stage": {
+        "number": "OrchestrationStageNumber",
+        "display_sequence": "DisplaySequence",
+        "name": "StageName",
+        "description": "StageDescription",
+        "lifecycle_attr_value": "LifecycleAttrValue",
+    },
+    "objective": {
+        "number": "StageObjectiveNumber",
+        "display_sequence": "DisplaySequence",
+        "name": "ObjectiveName",
+        "description": "ObjectiveDescription",
+    },
+    "step": {
+        "number": "OrchestrationStepNumber",
+        "display_sequence": "DisplaySequence",
+        "name": "OrchestrationStepName",
+        "step_type": "StepType",
+        **dict(STEP_SETTING_ATTRIBUTES),
+    },
+    "step_task": {
+        "number": "StepTasksNumber",
+        "display_sequence": "DisplaySequence",
+        "activity_template_id": "ActivityTemplateId",
+        "activity_id": "ActivityId",
+        "smart_action_id": "SmartActionId",
+        "assigned_to": "AssignedTo",
+    },
+    "association": {"number": "StepObjectiveAssocNumber"},
+}

@@ -1,0 +1,1 @@
+"""import_orchestration, export_orchestration, seed_demo, …"""
