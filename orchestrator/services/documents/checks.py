@@ -174,6 +174,8 @@ def _schema_problems(error: SchemaError, document: Any) -> list[PathProblem]:
         return [(path, f"{subject} needs {names}.")]
     if rule == "const":
         step_type = _step_type_of(_container(document, list(error.absolute_path)[:-1])) if from_step_type else ""
+        if from_step_type and step_type not in StepType.values:
+            return []  # the unknown StepType has its own problem; the derived method adds nothing
         reason = f" for {article(step_type)} step" if step_type else ""
         expected, found = json.dumps(value, ensure_ascii=False), json.dumps(instance, ensure_ascii=False)
         return [(path, f"must be {expected}{reason}, not {found}.")]
@@ -298,8 +300,13 @@ class StructureCheck:
         return False
 
     def check_stage(self, i: int, stage: dict[str, Any]) -> None:
-        steps = {s["OrchestrationStepNumber"]: s for s in stage.get("Steps", [])}
-        objectives = {o["StageObjectiveNumber"]: o for o in stage.get("StageObjectives", [])}
+        # The first of two items with one number is the real one; the second is reported as a duplicate.
+        steps: dict[str, dict[str, Any]] = {}
+        for step in stage.get("Steps", []):
+            steps.setdefault(step["OrchestrationStepNumber"], step)
+        objectives: dict[str, dict[str, Any]] = {}
+        for objective in stage.get("StageObjectives", []):
+            objectives.setdefault(objective["StageObjectiveNumber"], objective)
         self.sequences(
             [
                 (json_path("Stages", i, "StageObjectives", j), o["DisplaySequence"])
