@@ -1,0 +1,146 @@
+"""What a publish will send: create / update / delete / unchanged per stage (payload-contract §4).
+
+The plan compares each stage's document hash with the hash the connection
+last accepted (`PublishedStage`). A stage never published there is created, a
+stage whose document changed is updated, one with the same hash is left
+alone, and a stage published before but removed from the draft since is
+deleted. Upserts come first, in display order, then the deletes.
+
+`publish_plan` reads only the local database, so the publish page can show
+it before anything is sent; the publish run plans again once it knows the
+remote orchestration's id (records made against another OrchestrationId —
+the remote was reset or the header recreated — no longer count).
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from ..models import Orchestration, PublishAction, PublishedStage
+from ..selectors import orchestration_tree
+from ..validation import Problem, validate_orchestration
+from .payload import PayloadInvalid, PayloadProblem, StagePayload, build_stage_payloads
+
+
+def orchestration_path(number: str) -> str:
+    return f"/orchestrations/{quote(number, safe='')}"
+
+
+def stages_path(number: str) -> str:
+    return f"{orchestration_path(number)}/child/Stages"
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """One stage's fate in a publish."""
+
+    stage_number: str
+    stage_name: str
+    action: str  # PublishAction
+    document_hash: str = ""
+    display_sequence: int | None = None  # None for a stage being deleted
+    payload: StagePayload | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def sends(self) -> bool:
+        return self.action != PublishAction.UNCHANGED
+
+    def request(self, orchestration_number: str) -> tuple[str, str]:
+        """(method, path) of the request this line makes; ("", "") when nothing is sent."""
+        if self.action in (PublishAction.CREATE, PublishAction.UPDATE):
+            return "POST", stages_path(orchestration_number)
+        if self.action == PublishAction.DELETE:
+            return "DELETE", f"{stages_path(orchestration_number)}/{quote(self.stage_number, safe='')}"
+        return "", ""
+
+
+@dataclass
+class Plan:
+    """The whole publish plan for one orchestration and connection."""
+
+    orchestration_number: str
+    connection_name: str
+    stages: list[StagePlan] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # validation: refused when any
+    payload_problems: list[PayloadProblem] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.problems or self.payload_problems)
+
+    @property
+    def writes(self) -> list[StagePlan]:
+        return [line for line in self.stages if line.sends]
+
+    def counts(self) -> dict[str, int]:
+        counts = {action.value: 0 for action in PublishAction}
+        for line in self.stages:
+            counts[line.action] += 1
+        return counts
+
+    def summary(self) -> str:
+        """E.g. "2 to create, 1 to update, 0 to delete, 3 unchanged"."""
+        c = self.counts()
+        return f"{c['create']} to create, {c['update']} to update, {c['delete']} to delete, {c['unchanged']} unchanged"
+
+
+def plan_stages(
+    payloads: list[StagePayload],
+    published: list[PublishedStage],
+    *,
+    remote_orchestration_id: int | None = None,
+) -> list[StagePlan]:
+    """Compare the draft's payloads with what the connection accepted; pure, no queries.
+
+    With `remote_orchestration_id`, records made against another remote
+    orchestration are ignored: their stages do not exist on this one.
+    """
+    if remote_orchestration_id is not None:
+        published = [p for p in published if p.remote_orchestration_id in (None, remote_orchestration_id)]
+    by_number = {p.stage_number: p for p in published}
+    lines = []
+    for payload in payloads:
+        record = by_number.pop(payload.stage_number, None)
+        if record is None:
+            action = PublishAction.CREATE
+        elif record.document_hash == payload.document_hash:
+            action = PublishAction.UNCHANGED
+        else:
+            action = PublishAction.UPDATE
+        lines.append(
+            StagePlan(
+                stage_number=payload.stage_number,
+                stage_name=payload.stage_name,
+                action=action,
+                document_hash=payload.document_hash,
+                display_sequence=payload.display_sequence,
+                payload=payload,
+            )
+        )
+    for record in sorted(by_number.values(), key=lambda r: (r.published_at, r.stage_number)):
+        lines.append(StagePlan(stage_number=record.stage_number, stage_name=record.stage_name, action="delete"))
+    return lines
+
+
+def published_stages(orch: Orchestration, connection_name: str) -> list[PublishedStage]:
+    return list(PublishedStage.objects.filter(orchestration=orch, connection_name=connection_name))
+
+
+def publish_plan(orch: Orchestration, connection_name: str = "default") -> Plan:
+    """The plan a publish of `orch` to `connection_name` would follow, from local data only.
+
+    A draft with validation problems (or a body the contract schema refuses)
+    gives a refused plan: `plan.problems` / `plan.payload_problems` say why and
+    `plan.stages` is empty.
+    """
+    tree = orchestration_tree(orch.number)
+    plan = Plan(orchestration_number=tree.number, connection_name=connection_name)
+    plan.problems = validate_orchestration(tree)
+    if plan.problems:
+        return plan
+    try:
+        payloads = build_stage_payloads(tree)
+    except PayloadInvalid as exc:
+        plan.payload_problems = exc.problems
+        return plan
+    plan.stages = plan_stages(payloads, published_stages(tree, connection_name))
+    return plan
