@@ -1,0 +1,97 @@
+"""Local demo data: the demo orchestration, the role groups and one login per role.
+
+Safe to run on every start (`make run` does): the demo orchestration is
+imported only when its number does not exist yet, so edits made in the
+browser survive; `--reset` puts the original back. The demo users' passwords
+are set on every run so the printed logins always work.
+"""
+
+import os
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from orchestrator.demo import DEMO_NUMBER, demo_document
+from orchestrator.models import Orchestration
+from orchestrator.roles import DESIGNER, PUBLISHER, REVIEWER, VIEWER, sync_role_groups
+from orchestrator.services.documents import DocumentInvalid, orchestration_import
+
+DEFAULT_PASSWORD = "orchestrator-demo"  # noqa: S105 - local demo accounts, printed on purpose
+URL = "http://127.0.0.1:8000/"
+
+# (username, role group or None for the superuser, what the role may do)
+DEMO_USERS: tuple[tuple[str, str | None, str], ...] = (
+    ("demo-viewer", VIEWER, "read every orchestration, nothing else"),
+    ("demo-designer", DESIGNER, "create, edit, reorder, clone, archive and import drafts"),
+    ("demo-reviewer", REVIEWER, "read, review and approve drafts"),
+    ("demo-publisher", PUBLISHER, "read and publish to the configured CX Sales connections"),
+    ("admin", None, "everything, including the admin site at /admin/"),
+)
+
+
+class Command(BaseCommand):
+    help = "Create the demo orchestration (once), the role groups and one demo login per role, and print them."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help=f"replace {DEMO_NUMBER} with the original demo even if it was edited",
+        )
+
+    def handle(self, *args, reset: bool, **options):
+        password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
+        with transaction.atomic():
+            sync_role_groups()
+            users = self.ensure_users(password)
+            demo_line = self.ensure_demo(reset=reset, user=users["admin"])
+        self.print_logins(password, demo_line)
+
+    def ensure_users(self, password: str) -> dict[str, User]:
+        groups = {group.name: group for group in Group.objects.filter(name__in=[VIEWER, DESIGNER, REVIEWER, PUBLISHER])}
+        existing = {user.username: user for user in User.objects.filter(username__in=[u for u, _, _ in DEMO_USERS])}
+        # One password hash shared by the demo accounts: hashing is slow on purpose, and keeping
+        # the hash when the password did not change keeps everyone's browser session alive.
+        hashes = {user.password for user in existing.values()}
+        if len(existing) == len(DEMO_USERS) and len(hashes) == 1 and check_password(password, next(iter(hashes))):
+            encoded = hashes.pop()
+        else:
+            encoded = make_password(password)
+        users = {}
+        for username, role, _ in DEMO_USERS:
+            user = existing.get(username) or User(username=username)
+            user.is_active = True
+            user.is_staff = user.is_superuser = role is None
+            user.password = encoded
+            user.save()
+            user.groups.set([groups[role]] if role else [])
+            users[username] = user
+        return users
+
+    def ensure_demo(self, *, reset: bool, user: User) -> str:
+        exists = Orchestration.objects.filter(number=DEMO_NUMBER).exists()
+        if exists and not reset:
+            return f"Demo orchestration {DEMO_NUMBER} already exists; left as it is (--reset restores the original)."
+        try:
+            result = orchestration_import(document=demo_document(), user=user)
+        except DocumentInvalid as exc:  # the demo is tested; this only fires if someone broke it
+            details = "; ".join(f"{path}: {message}" for path, message in exc.problems[:5])
+            raise CommandError(f"The demo orchestration is invalid: {details}") from exc
+        verb = "Restored" if exists else "Created"
+        return f"{verb} demo orchestration {result.summary()}."
+
+    def print_logins(self, password: str, demo_line: str) -> None:
+        width = max(len(username) for username, _, _ in DEMO_USERS)
+        lines = [
+            "",
+            demo_line,
+            "",
+            f"Orchestrator demo: open {URL} and sign in as one of",
+            "",
+        ]
+        for username, role, can in DEMO_USERS:
+            lines.append(f"  {username:<{width}}  password {password}  {role or 'Superuser':<10} {can}")
+        lines += ["", "These are local demo accounts; set DEMO_PASSWORD to choose another password.", ""]
+        self.stdout.write("\n".join(lines))
