@@ -3,6 +3,8 @@ import pytest
 from orchestrator.roles import DESIGNER, PUBLISHER, REVIEWER, VIEWER
 from tests.factories import build_orchestration, make_user
 
+pytest_plugins = ["tests.fakes.fixtures"]  # cx_server and the other remote fakes
+
 
 @pytest.fixture
 def viewer(db):

@@ -1,0 +1,1 @@
+"""Test doubles for the remote: a loopback CX Sales server and sample documents."""
