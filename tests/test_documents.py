@@ -4,6 +4,8 @@ import json
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from jsonschema import Draft202012Validator
 
 from orchestrator import selectors
@@ -613,3 +615,18 @@ def test_model_validation_errors_are_reported_with_paths(document):
 def test_import_user_is_optional(document):
     assert orchestration_import(document=document, user=None).orchestration.updated_by is None
     assert not User.objects.exists()
+
+
+def _import_queries(stages: int) -> tuple[int, int]:
+    orch = build_orchestration(stages=stages)
+    document = export(orch.number)
+    with CaptureQueriesContext(connection) as replace:
+        orchestration_import(document=document)
+    orch.delete()
+    with CaptureQueriesContext(connection) as create:
+        orchestration_import(document=document)
+    return len(replace.captured_queries), len(create.captured_queries)
+
+
+def test_import_query_count_does_not_grow_with_size():
+    assert _import_queries(2) == _import_queries(25)
