@@ -5,6 +5,8 @@ it judges exactly what it is given); cases about relations save rows so the
 prefetch sees them.
 """
 
+import itertools
+
 import pytest
 
 from orchestrator import selectors
@@ -408,6 +410,35 @@ def test_chain_without_loop_passes(orch):
     _link(a, "failure_step", c)
     a.success_criteria = "{}"
     assert validate_orchestration(t) == []
+
+
+def test_loop_reported_on_its_own_first_step_not_on_a_step_leading_into_it(orch):
+    t = tree(orch)
+    a, b, c = (step_of(t, 0, i) for i in range(3))
+    _link(a, "success_step", b)
+    _link(b, "success_step", c)
+    _link(c, "success_step", b)
+    problem = only(t)
+    assert (problem.code, problem.number) == ("step.link_cycle", b.number)
+    assert "“Call 1”" not in problem.message
+
+
+def test_long_chain_of_links_is_fine(db):
+    orch = build_orchestration(stages=1)
+    stage = orch.stages.get()
+    chain = [
+        Step.objects.create(
+            stage=stage, display_sequence=10 + i, name=f"Wait {i}", step_type=StepType.WAIT, hours_to_wait=1
+        )
+        for i in range(1500)
+    ]
+    for step, following in itertools.pairwise(chain):
+        step.success_step = following
+    Step.objects.bulk_update(chain, ["success_step"])
+    t = tree(orch)
+    assert validate_orchestration(t) == []
+    _link(step_of(t, 0, len(chain) + 2), "success_step", step_of(t, 0, 3))  # the last one back to the first
+    assert [p.code for p in validate_orchestration(t)] == ["step.link_cycle"]
 
 
 # -- required values and lengths -----------------------------------------------
