@@ -300,6 +300,15 @@ def test_parse_accepts_bytes_with_bom_and_refuses_other_encodings():
     assert "not UTF-8" in caught.value.problems[0][1]
 
 
+def test_parse_refuses_what_python_accepts_but_json_does_not():
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_document('{"DaysToWait": NaN}')
+    assert caught.value.problems == [("$", "NaN is not a JSON value; write a number.")]
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_document("[" * 100_000 + "]" * 100_000)
+    assert "nests objects too deeply" in caught.value.problems[0][1]
+
+
 def test_parse_refuses_duplicate_keys():
     with pytest.raises(DocumentInvalid) as caught:
         parse_document('{"StageName": "a", "StageName": "b"}')

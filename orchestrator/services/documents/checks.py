@@ -44,7 +44,7 @@ class DocumentInvalid(Exception):
 
 
 def article(word: str) -> str:
-    """ "an EMAIL_AUTOMATION", "a TASK": the article that fits the spoken word."""
+    """The word with the article that fits it when spoken: "an EMAIL_AUTOMATION", "a TASK"."""
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
@@ -75,6 +75,7 @@ def parse_document(data: str | bytes) -> Any:
             ) from exc
     data = data.removeprefix("\ufeff")
     duplicates: list[str] = []
+    constants: list[str] = []
 
     def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: dict[str, Any] = {}
@@ -84,16 +85,23 @@ def parse_document(data: str | bytes) -> Any:
             seen[key] = value
         return seen
 
+    def refuse_constant(name: str) -> None:
+        constants.append(name)  # NaN and Infinity are Python's extension, not JSON
+
     try:
-        document = json.loads(data, object_pairs_hook=unique_keys)
+        document = json.loads(data, object_pairs_hook=unique_keys, parse_constant=refuse_constant)
     except json.JSONDecodeError as exc:
         raise DocumentInvalid(
             [("$", f"The file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.")]
         ) from exc
-    if duplicates:
-        raise DocumentInvalid(
-            [("$", f"The key “{key}” appears twice in one object; keep only one.") for key in dict.fromkeys(duplicates)]
-        )
+    except RecursionError as exc:
+        raise DocumentInvalid([("$", "The file nests objects too deeply to be an orchestration document.")]) from exc
+    problems = [
+        ("$", f"The key “{key}” appears twice in one object; keep only one.") for key in dict.fromkeys(duplicates)
+    ]
+    problems += [("$", f"{name} is not a JSON value; write a number.") for name in dict.fromkeys(constants)]
+    if problems:
+        raise DocumentInvalid(problems)
     return document
 
 
