@@ -1,10 +1,17 @@
 """Pytest fixtures for the remote fakes (registered in tests/conftest.py via pytest_plugins).
 
-def test_publish(cx_server):
-    cx_server.add_orchestration("ORCH-1")
-    client = cx_server.client()      # short timeouts, tiny backoff, the server's credentials
-    ...
-    assert cx_server.store.stage_numbers("ORCH-1") == [...]
+- ``cx_server``: a FakeCxServer on 127.0.0.1, fresh per test (see tests/fakes/cx_server.py);
+- ``cx_api``: CxSalesApi on it, with fast timeouts; backoff sleeps are recorded in ``sleeps``;
+- ``sandbox_api``: CxSalesApi on the built-in sandbox (database; implies ``db``).
+
+Example::
+
+    def test_retry(cx_server, cx_api, sleeps):
+        orch = cx_server.add_orchestration("ORCH-1")
+        cx_server.fail("POST", r"/child/Stages$", status=503, retry_after=2)
+        cx_api.upsert_stage("ORCH-1", stage_document(orch.remote_id))
+        assert sleeps == [0.2]                       # Retry-After capped by the test client's retry_after_cap
+        assert cx_server.store.stage_numbers("ORCH-1") == ["ORCH-S1-STG"]
 """
 
 from __future__ import annotations
@@ -12,6 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
+from orchestrator.remote.client import CxClient
+from orchestrator.remote.connections import SANDBOX_BASE_URL, Connection
+from orchestrator.remote.cx import CxSalesApi
 
 from .cx_server import FakeCxServer
 
@@ -30,3 +41,23 @@ def cx_server() -> Iterator[FakeCxServer]:
 def sleeps() -> list[float]:
     """A list to pass as `sleep=sleeps.append` to a client: backoff is recorded, not waited."""
     return []
+
+
+@pytest.fixture
+def cx_api(cx_server: FakeCxServer, sleeps: list[float]) -> Iterator[CxSalesApi]:
+    """CxSalesApi on the fake server; retries are recorded in `sleeps` instead of waited."""
+    client = cx_server.client(sleep=sleeps.append)
+    try:
+        yield CxSalesApi(client)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def sandbox_api(db, sleeps: list[float]) -> Iterator[CxSalesApi]:
+    """CxSalesApi on the built-in sandbox: in-process emulator over the Sandbox* tables (needs `db`)."""
+    client = CxClient(Connection(name="default", base_url=SANDBOX_BASE_URL), sleep=sleeps.append)
+    try:
+        yield CxSalesApi(client)
+    finally:
+        client.close()

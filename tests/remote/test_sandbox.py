@@ -1,0 +1,108 @@
+"""The built-in sandbox: the same client code path, the emulator in-process, rows in the Sandbox* tables."""
+
+import socket
+
+import pytest
+
+from orchestrator.models import SandboxOrchestration, SandboxSequence, SandboxStage
+from orchestrator.remote.client import CxClient
+from orchestrator.remote.connections import SANDBOX_BASE_URL, Connection, get_connection
+from orchestrator.remote.cx import CxSalesApi
+from orchestrator.remote.errors import RemoteError
+from orchestrator.remote.sandbox_store import DbStore, sandbox_reset
+from tests.fakes.samples import orchestration_header, stage_document
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_sockets(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the sandbox opened a socket")
+
+    monkeypatch.setattr(socket.socket, "connect", forbidden)
+    monkeypatch.setattr(socket, "create_connection", forbidden)
+    monkeypatch.setattr(socket, "getaddrinfo", forbidden)
+
+
+def test_every_method_against_the_sandbox(sandbox_api, no_sockets):
+    assert sandbox_api.get_orchestration("ORCH-1") is None
+    created = sandbox_api.create_orchestration(orchestration_header("ORCH-1"))
+    orchestration_id = created["OrchestrationId"]
+    assert sandbox_api.get_orchestration("ORCH-1")["OrchestrationId"] == orchestration_id
+    assert "Stages" in sandbox_api.describe()["Resources"]["orchestrations"]["children"]
+    first = sandbox_api.upsert_stage("ORCH-1", stage_document(orchestration_id))
+    assert first.status == 201 and first.etag
+    second = sandbox_api.upsert_stage("ORCH-1", stage_document(orchestration_id, prefix="S2", sequence=2))
+    assert second.status == 201
+    again = sandbox_api.upsert_stage("ORCH-1", stage_document(orchestration_id, StageName="Renamed"))
+    assert again.status == 200 and again.data["OrchestrationStageId"] == first.data["OrchestrationStageId"]
+    tree = sandbox_api.get_orchestration_tree("ORCH-1")
+    assert [s["StageName"] for s in tree["Stages"]] == ["Renamed", "Qualify S2"]
+    assert isinstance(tree["Stages"][0]["Steps"], list)
+    assert [s["OrchestrationStageNumber"] for s in sandbox_api.list_stages("ORCH-1")] == ["ORCH-S1-STG", "ORCH-S2-STG"]
+    assert sandbox_api.get_stage("ORCH-1", "ORCH-S2-STG")["DisplaySequence"] == 2
+    assert sandbox_api.delete_stage("ORCH-1", "ORCH-S2-STG") is True
+    assert sandbox_api.delete_stage("ORCH-1", "ORCH-S2-STG") is False
+
+
+def test_data_persists_in_the_sandbox_tables(sandbox_api):
+    created = sandbox_api.create_orchestration(orchestration_header("ORCH-1"))
+    response = sandbox_api.upsert_stage("ORCH-1", stage_document(created["OrchestrationId"]))
+    row = SandboxOrchestration.objects.get(number="ORCH-1")
+    assert row.remote_id == created["OrchestrationId"]
+    assert row.attributes["OrchestrationName"] == "Enterprise deal playbook"
+    stage = SandboxStage.objects.get(orchestration=row, number="ORCH-S1-STG")
+    assert stage.remote_id == response.data["OrchestrationStageId"]
+    assert stage.change_indicator == response.etag.strip('"')
+    assert [t["StepTasksNumber"] for t in stage.document["StepTasks"]] == ["ORCH-S1-TSK-1", "ORCH-S1-TSK-2"]
+    assert SandboxSequence.objects.get(name="row_id").value >= stage.remote_id
+    # A second client (another request, another worker) sees the same data.
+    with CxClient(get_connection(environ={})) as other:
+        assert CxSalesApi(other).get_orchestration("ORCH-1")["OrchestrationId"] == row.remote_id
+
+
+def test_sandbox_validates_like_the_remote(sandbox_api):
+    created = sandbox_api.create_orchestration(orchestration_header("ORCH-1"))
+    with pytest.raises(RemoteError) as caught:
+        sandbox_api.upsert_stage("ORCH-1", stage_document(created["OrchestrationId"], StageName="x" * 101))
+    assert caught.value.status == 400 and caught.value.permanent
+    assert caught.value.message == (
+        "The value of attribute StageName is too long for resource Stages: 101 characters, at most 100."
+    )
+    assert not SandboxStage.objects.exists()
+
+
+def test_sandbox_goes_through_the_client_journal_without_credentials():
+    exchanges = []
+    with CxClient(Connection("default", SANDBOX_BASE_URL), on_exchange=exchanges.append) as client:
+        CxSalesApi(client).get_orchestration("ORCH-1")
+    assert [(e.method, e.status) for e in exchanges] == [("GET", 404)]
+    assert exchanges[0].url == "sandbox://builtin/crmRestApi/resources/11.13.18.05/orchestrations/ORCH-1"
+    assert exchanges[0].request_headers["REST-Framework-Version"] == "4"
+    assert "Authorization" not in exchanges[0].request_headers
+
+
+def test_sandbox_internal_failure_is_a_500_not_retried(sandbox_api, monkeypatch, sleeps):
+    def broken(self, number):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(DbStore, "get_orchestration", broken)
+    with pytest.raises(RemoteError) as caught:
+        sandbox_api.get_orchestration("ORCH-1")
+    assert caught.value.status == 500 and not caught.value.permanent and sleeps == []
+    assert "disk on fire" not in caught.value.message
+
+
+def test_sandbox_reset_clears_everything(sandbox_api):
+    created = sandbox_api.create_orchestration(orchestration_header("ORCH-1"))
+    sandbox_api.upsert_stage("ORCH-1", stage_document(created["OrchestrationId"]))
+    assert sandbox_reset() == {"orchestrations": 1, "stages": 1}
+    assert not SandboxOrchestration.objects.exists() and not SandboxSequence.objects.exists()
+    assert sandbox_api.get_orchestration("ORCH-1") is None
+
+
+def test_ids_come_from_the_locked_sequence():
+    store = DbStore()
+    assert store.reserve_ids(3) == [300100000000001, 300100000000002, 300100000000003]
+    assert store.reserve_ids(1) == [300100000000004]
