@@ -1,0 +1,436 @@
+"""The worker side of a publish: executes one claimed `PublishRun` (payload-contract §4 and §5).
+
+Called only through `services.publishing` (which claims the run and hands
+over its worker token). The order of things is the contract's:
+
+1. the draft is validated and its bodies built and schema-checked — problems
+   refuse the run before any request;
+2. ``GET …/orchestrations/{n}`` for the remote OrchestrationId;
+3. the describe (cached) is compared with everything that will be sent —
+   a mismatch refuses the run before any write;
+4. ``POST …/orchestrations`` when the header does not exist yet;
+5. one upsert ``POST …/Stages`` per changed stage in display order, then a
+   ``DELETE`` per stage removed since the last publish; unchanged stages are
+   not sent.
+
+Each stage is recorded as it goes (planned → sent → done/failed) and, when the
+remote accepts it, in `PublishedStage`, so a failure at stage k leaves stages
+before it published and a resume plans them as unchanged. Every HTTP attempt
+becomes a `JournalEntry`. The draft's content is never changed; only the
+remote ids and change indicators that come back are stored on its objects,
+without bumping `version`, so a designer's open form does not go stale.
+"""
+
+import contextlib
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .. import redaction
+from ..models import (
+    JournalEntry,
+    Orchestration,
+    PublishAction,
+    PublishedStage,
+    PublishReason,
+    PublishRun,
+    PublishRunStatus,
+    PublishStage,
+    PublishStageStatus,
+)
+from ..remote import ConnectionConfigError, RemoteError, get_connection
+from ..remote.client import CxClient, Exchange
+from ..remote.cx import CxSalesApi
+from ..selectors import orchestration_tree
+from ..validation import validate_orchestration
+from . import describe_check
+from .payload import PayloadInvalid, build_stage_payloads, header_payload
+from .publish_plan import StagePlan, orchestration_path, plan_stages
+from .remote_ids import as_int, change_indicator, store_remote_ids
+
+logger = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another worker took the run over (a resume after a stale heartbeat): stop without writing."""
+
+
+class _Stop(Exception):
+    """Ends the run early; the outcome has already been recorded."""
+
+
+def client_options() -> dict[str, Any]:
+    """CxClient keyword arguments from settings.CX_CLIENT_OPTIONS (tests make them fast)."""
+    return dict(getattr(settings, "CX_CLIENT_OPTIONS", {}) or {})
+
+
+def _sentence(text: str) -> str:
+    """Text ending with a full stop, whatever the remote wrote."""
+    text = (text or "").rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
+class RunExecutor:
+    """Runs one publish; `execute()` never raises for remote trouble, it records it on the run."""
+
+    def __init__(self, run: PublishRun, token: str):
+        self.run = run
+        self.token = token
+        self.stage_number = ""  # stage the current exchange belongs to (journal)
+        self.connection = None
+        self.phase = "read"  # "read" until the first write is attempted
+
+    # -- bookkeeping ---------------------------------------------------------------------------------------------
+
+    def heartbeat(self) -> None:
+        """Prove the worker is alive, and that the run is still ours."""
+        now = timezone.now()
+        if not PublishRun.objects.filter(pk=self.run.pk, worker_token=self.token).update(heartbeat_at=now):
+            raise LeaseLost
+        self.run.heartbeat_at = now
+
+    def save_run(self, *fields: str) -> None:
+        if not PublishRun.objects.filter(pk=self.run.pk, worker_token=self.token).exists():
+            raise LeaseLost
+        self.run.heartbeat_at = timezone.now()
+        self.run.save(update_fields=[*fields, "heartbeat_at"])
+
+    def finish(self, status: str, reason: str = "", message: str = "") -> None:
+        self.run.status = status
+        self.run.reason = reason
+        self.run.message = self._scrub(message)
+        self.run.finished_at = timezone.now()
+        self.save_run("status", "reason", "message", "finished_at")
+        logger.info("publish run %s of %s: %s %s", self.run.pk, self.run.orchestration.number, status, self.run.message)
+        raise _Stop
+
+    def _scrub(self, text: str) -> str:
+        text = redaction.redact(text or "")
+        for secret in self.connection.secrets() if self.connection else ():
+            text = text.replace(secret, redaction.REDACTED)
+        return text
+
+    def journal(self, exchange: Exchange) -> None:
+        """CxClient's on_exchange callback: one row per HTTP attempt, credentials scrubbed again."""
+        JournalEntry.objects.create(
+            run=self.run,
+            stage_number=self.stage_number,
+            method=exchange.method[:10],
+            path=self._scrub(exchange.path)[:2000],
+            status_code=exchange.status,
+            duration_ms=round(exchange.duration_ms, 1),
+            attempt=exchange.attempt,
+            request_headers={k: self._scrub(v) for k, v in redaction.redact_headers(exchange.request_headers).items()},
+            request_body=self._scrub(exchange.request_body),
+            response_headers={
+                k: self._scrub(v) for k, v in redaction.redact_headers(exchange.response_headers).items()
+            },
+            response_body=self._scrub(exchange.response_body),
+            error=self._scrub(exchange.error),
+        )
+        self.heartbeat()
+
+    # -- the run -------------------------------------------------------------------------------------------------
+
+    def execute(self) -> PublishRun:
+        try:
+            self._execute()
+        except _Stop:
+            pass
+        except LeaseLost:
+            logger.warning("publish run %s was taken over by another worker; this one stops", self.run.pk)
+        except Exception:
+            # A bug must not leave the run "running" for ever: record it, resumable.
+            logger.exception("publish run %s stopped by an unexpected error", self.run.pk)
+            with contextlib.suppress(_Stop, LeaseLost):
+                self.finish(
+                    PublishRunStatus.FAILED,
+                    PublishReason.INTERRUPTED,
+                    "Publishing stopped because of an internal error; the log has the details. Resume to try again.",
+                )
+        self.run.refresh_from_db()
+        return self.run
+
+    def _execute(self) -> None:
+        run = self.run
+        try:
+            self.connection = get_connection(run.connection_name)
+        except ConnectionConfigError as exc:
+            self.finish(PublishRunStatus.FAILED, PublishReason.CONFIG, exc.message)
+        run.connection_info = self.connection.describe_safe()
+        self.save_run("connection_info")
+
+        tree = orchestration_tree(run.orchestration.number)
+        problems = validate_orchestration(tree)
+        if problems:
+            run.validation_report = [asdict(p) for p in problems]
+            self.save_run("validation_report")
+            self.finish(
+                PublishRunStatus.REFUSED,
+                PublishReason.VALIDATION,
+                f"Not published: the draft has {len(problems)} problem(s) to fix first. Nothing was sent.",
+            )
+        try:
+            payloads = build_stage_payloads(tree)
+            header = header_payload(tree)
+        except PayloadInvalid as exc:
+            run.validation_report = [asdict(p) for p in exc.problems]
+            self.save_run("validation_report")
+            self.finish(
+                PublishRunStatus.REFUSED,
+                PublishReason.PAYLOAD,
+                f"Not published: {len(exc.problems)} value(s) break the payload contract. Nothing was sent.",
+            )
+
+        client = CxClient(self.connection, on_exchange=self.journal, **client_options())
+        try:
+            self._talk(CxSalesApi(client), tree, payloads, header)
+        finally:
+            client.close()
+
+    def _talk(self, api: CxSalesApi, tree: Orchestration, payloads, header: dict[str, Any]) -> None:
+        run = self.run
+        number = tree.number
+        remote_header = self._call(api.get_orchestration, number)
+        orchestration_id = as_int((remote_header or {}).get("OrchestrationId"))
+        if remote_header is not None and orchestration_id is None:
+            self.finish(
+                PublishRunStatus.FAILED,
+                PublishReason.REMOTE,
+                f"The remote answered GET {orchestration_path(number)} without an OrchestrationId.",
+            )
+        run.remote_orchestration_id = orchestration_id
+        run.header_action = "" if remote_header is not None else "create"
+
+        # Describe check before any write (contract §5).
+        bodies = [{"OrchestrationId": orchestration_id or 1, **p.document} for p in payloads]
+        check_header = header if remote_header is None else None
+        describe, cached = describe_check.cached_describe(self.connection), True
+        if describe is None:
+            describe, cached = self._call(api.describe), False
+        report = describe_check.describe_problems(describe, stage_bodies=bodies, header=check_header)
+        if report and cached:  # the cache may predate a change on the remote: ask again before refusing
+            describe = self._call(api.describe)
+            cached = False
+            report = describe_check.describe_problems(describe, stage_bodies=bodies, header=check_header)
+        if not cached:
+            describe_check.store_describe(self.connection, describe)
+
+        published = list(PublishedStage.objects.filter(orchestration=tree, connection_name=run.connection_name))
+        if remote_header is None:
+            published = []  # a new remote orchestration holds none of the stages recorded before
+        lines = plan_stages(payloads, published, remote_orchestration_id=orchestration_id)
+        self._record_plan(number, lines)
+        run.describe_report = [p.as_dict() for p in report]
+        self.save_run("remote_orchestration_id", "header_action", "describe_report", "plan")
+        if report:
+            self.finish(
+                PublishRunStatus.REFUSED,
+                PublishReason.DESCRIBE,
+                f"Not published: {len(report)} difference(s) with the remote's metadata. Nothing was written.",
+            )
+
+        counts = {action: sum(1 for line in lines if line.action == action) for action in PublishAction.values}
+        if run.dry_run:
+            header_note = "create the orchestration, then " if remote_header is None else ""
+            self.finish(
+                PublishRunStatus.DONE,
+                "",
+                f"Dry run: would {header_note}create {counts['create']}, update {counts['update']}, "
+                f"delete {counts['delete']} stage(s); {counts['unchanged']} unchanged. Nothing was written.",
+            )
+
+        self.phase = "write"
+        if remote_header is None:
+            created = self._call(api.create_orchestration, header) or {}
+            orchestration_id = as_int(created.get("OrchestrationId"))
+            if orchestration_id is None:
+                fetched = self._call(api.get_orchestration, number) or {}
+                orchestration_id = as_int(fetched.get("OrchestrationId"))
+            if orchestration_id is None:
+                self.finish(
+                    PublishRunStatus.FAILED,
+                    PublishReason.REMOTE,
+                    "The remote created the orchestration but did not say its OrchestrationId.",
+                )
+            run.remote_orchestration_id = orchestration_id
+            self.save_run("remote_orchestration_id")
+            # Records made against an earlier remote orchestration no longer describe anything.
+            PublishedStage.objects.filter(orchestration=tree, connection_name=run.connection_name).delete()
+        else:
+            PublishedStage.objects.filter(orchestration=tree, connection_name=run.connection_name).exclude(
+                remote_orchestration_id=orchestration_id
+            ).exclude(remote_orchestration_id=None).delete()
+        Orchestration.objects.filter(pk=tree.pk).update(remote_id=orchestration_id)
+
+        stages_by_number = {stage.number: stage for stage in tree.stages.all()}
+        rows = {row.stage_number: row for row in run.stages.all()}
+        for line in lines:
+            row = rows[line.stage_number]
+            if row.status in (PublishStageStatus.DONE, PublishStageStatus.SKIPPED):
+                continue
+            self._send(api, number, orchestration_id, line, row, stages_by_number.get(line.stage_number))
+
+        done = counts["create"] + counts["update"] + counts["delete"]
+        self.finish(
+            PublishRunStatus.DONE,
+            "",
+            (
+                f"Published: {counts['create']} created, {counts['update']} updated, {counts['delete']} deleted, "
+                f"{counts['unchanged']} unchanged."
+                if done
+                else f"Nothing to send: all {counts['unchanged']} stage(s) are unchanged."
+            ),
+        )
+
+    def _record_plan(self, number: str, lines: list[StagePlan]) -> None:
+        """Write the plan as PublishStage rows, keeping rows already done by an earlier attempt of this run."""
+        run = self.run
+        existing = {row.stage_number: row for row in run.stages.all()}
+        to_create, to_update = [], []
+        for position, line in enumerate(lines, start=1):
+            row = existing.pop(line.stage_number, None)
+            if row is not None and row.status == PublishStageStatus.DONE and line.action == PublishAction.UNCHANGED:
+                row.position = position  # done earlier in this run: keep what it did
+                to_update.append(row)
+                continue
+            fresh = row is None
+            row = row or PublishStage(run=run, stage_number=line.stage_number)
+            row.position = position
+            row.stage_name = line.stage_name[:100]
+            row.display_sequence = line.display_sequence
+            row.action = line.action
+            row.status = (
+                PublishStageStatus.SKIPPED if line.action == PublishAction.UNCHANGED else PublishStageStatus.PLANNED
+            )
+            row.document_hash = line.document_hash
+            row.remote_message, row.remote_status = "", None
+            (to_create if fresh else to_update).append(row)
+        # Rows of stages that left the plan since an earlier attempt: keep the done ones as history.
+        leftovers = list(existing.values())
+        PublishStage.objects.filter(pk__in=[r.pk for r in leftovers if r.status != PublishStageStatus.DONE]).delete()
+        for offset, row in enumerate((r for r in leftovers if r.status == PublishStageStatus.DONE), start=1):
+            row.position = len(lines) + offset
+            to_update.append(row)
+        with transaction.atomic():
+            PublishStage.objects.bulk_update(
+                to_update,
+                [
+                    "position",
+                    "stage_name",
+                    "display_sequence",
+                    "action",
+                    "status",
+                    "document_hash",
+                    "remote_message",
+                    "remote_status",
+                ],
+            )
+            PublishStage.objects.bulk_create(to_create)
+        run.plan = [
+            {
+                "position": position,
+                "stage_number": line.stage_number,
+                "stage_name": line.stage_name,
+                "action": line.action,
+                "method": line.request(number)[0],
+                "path": line.request(number)[1],
+                "document_hash": line.document_hash,
+            }
+            for position, line in enumerate(lines, start=1)
+        ]
+
+    def _send(
+        self, api: CxSalesApi, number: str, orchestration_id: int, line: StagePlan, row: PublishStage, stage
+    ) -> None:
+        self.heartbeat()
+        row.status = PublishStageStatus.SENT
+        row.save(update_fields=["status", "updated_at"])
+        self.stage_number = line.stage_number
+        try:
+            if line.action == PublishAction.DELETE:
+                self._call(api.delete_stage, number, line.stage_number, row=row)
+                with transaction.atomic():
+                    PublishedStage.objects.filter(
+                        orchestration_id=self.run.orchestration_id,
+                        connection_name=self.run.connection_name,
+                        stage_number=line.stage_number,
+                    ).delete()
+                    row.status = PublishStageStatus.DONE
+                    row.save(update_fields=["status", "updated_at"])
+                return
+            body = {"OrchestrationId": orchestration_id, **line.payload.document}
+            response = self._call(api.upsert_stage, number, body, row=row)
+            item = response.data if isinstance(response.data, dict) else {}
+            indicator = change_indicator(item, response.etag)
+            with transaction.atomic():
+                PublishedStage.objects.update_or_create(
+                    orchestration_id=self.run.orchestration_id,
+                    connection_name=self.run.connection_name,
+                    stage_number=line.stage_number,
+                    defaults={
+                        "stage_name": line.stage_name[:100],
+                        "document_hash": line.document_hash,
+                        "remote_orchestration_id": orchestration_id,
+                        "remote_id": as_int(item.get("OrchestrationStageId")),
+                        "change_indicator": indicator,
+                        "published_at": timezone.now(),
+                    },
+                )
+                row.status = PublishStageStatus.DONE
+                row.remote_id = as_int(item.get("OrchestrationStageId"))
+                row.remote_status = response.status
+                row.save(update_fields=["status", "remote_id", "remote_status", "updated_at"])
+                if stage is not None:
+                    store_remote_ids(stage, item, response.etag)
+        finally:
+            self.stage_number = ""
+
+    # -- remote failures -----------------------------------------------------------------------------------------
+
+    def _call(self, method, *args, row: PublishStage | None = None):
+        """Call the remote; on RemoteError record the outcome (row failed, run ended) and stop."""
+        try:
+            return method(*args)
+        except RemoteError as exc:
+            if row is not None:
+                row.status = PublishStageStatus.FAILED
+                row.remote_message = self._scrub(exc.message)
+                row.remote_status = exc.status
+                row.save(update_fields=["status", "remote_message", "remote_status", "updated_at"])
+            self._fail(exc, row)
+
+    def _fail(self, exc: RemoteError, row: PublishStage | None) -> None:
+        name = self.run.connection_name
+        writing = self.phase == "write"
+        where = f" at stage {row.stage_name or row.stage_number} ({row.stage_number})" if row is not None else ""
+        message = self._scrub(exc.message)
+        if exc.auth_failed:
+            self.finish(
+                PublishRunStatus.FAILED,
+                PublishReason.CREDENTIALS,
+                f"Credentials for connection {name} were refused (HTTP {exc.status}){where}: {message}",
+            )
+        if exc.kind in ("config", "unsafe_url"):
+            self.finish(PublishRunStatus.FAILED, PublishReason.CONFIG, f"Connection {name}: {message}")
+        status = PublishRunStatus.PARTIAL if writing else PublishRunStatus.FAILED
+        resume = " Resume continues from there." if writing else " Try again later."
+        if exc.status in (409, 412):
+            self.finish(status, PublishReason.CONFLICT, f"Changed on the remote{where} (HTTP {exc.status}): {message}")
+        if not exc.permanent and (exc.status is None or exc.status in (429, 502, 503, 504)):
+            self.finish(
+                status,
+                PublishReason.UNAVAILABLE,
+                f"Connection {name} is unavailable{where}: {_sentence(message)}{resume}",
+            )
+        if exc.status == 400 and self.connection is not None:
+            # The remote refused a body the describe check accepted: its metadata may have changed.
+            describe_check.forget_describe(self.connection)
+        code = f" (HTTP {exc.status})" if exc.status else ""
+        self.finish(
+            status, PublishReason.REMOTE, f"Refused by connection {name}{where}{code}: {_sentence(message)}{resume}"
+        )

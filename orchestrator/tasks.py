@@ -1,0 +1,51 @@
+"""Background jobs, through Django's tasks API (`django.tasks`).
+
+In production and `make run` the backend is django-tasks-db's database queue,
+drained by `manage.py db_worker`; the test settings run tasks inline
+(ImmediateBackend). Tasks take ids, never model instances: the arguments are
+stored as JSON until a worker picks the job up.
+
+Views start publishes through `publish_in_background` / `resume_in_background`
+rather than calling the task directly, so a double click joins the active run
+instead of enqueueing a second job.
+"""
+
+from django.tasks import task
+
+from .models import Orchestration, PublishRun, PublishRunStatus
+from .services.publishing import publish_execute, publish_resume, publish_start
+
+
+@task
+def publish_task(run_id: int) -> str:
+    """Execute the queued publish run `run_id`; returns its final status.
+
+    A run that is gone, or no longer queued (another worker claimed it, it
+    was cancelled), is left alone.
+    """
+    run = PublishRun.objects.select_related("orchestration").filter(pk=run_id).first()
+    if run is None:
+        return "missing"
+    return publish_execute(run=run).status
+
+
+def publish_in_background(
+    *, orchestration: Orchestration, connection_name: str = "default", user=None, dry_run: bool = False
+) -> PublishRun:
+    """Queue a publish and enqueue its task; returns the new run, or the already active one."""
+    run, created = publish_start(
+        orchestration=orchestration, connection_name=connection_name, user=user, dry_run=dry_run
+    )
+    if created:
+        publish_task.enqueue(run.pk)
+        run.refresh_from_db()
+    return run
+
+
+def resume_in_background(*, run: PublishRun, user=None) -> PublishRun:
+    """Put a resumable run back in the queue and enqueue its task (raises PublishNotResumable)."""
+    resumed = publish_resume(run=run, user=user, execute=False)
+    if resumed.pk == run.pk and resumed.status == PublishRunStatus.QUEUED:
+        publish_task.enqueue(resumed.pk)
+        resumed.refresh_from_db()
+    return resumed
