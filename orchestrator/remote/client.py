@@ -190,26 +190,17 @@ class CxClient:
             url += "?" + urlencode(params)
         body = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode("utf-8")
         send_headers = self._headers(headers, has_body=body is not None)
-        last: RemoteError | None = None
         for attempt in range(1, self.max_attempts + 1):
-            response, error, wait = self._attempt(method, path, url, send_headers, body, attempt)
-            if response is not None:
-                return response
-            assert error is not None  # noqa: S101 - _attempt returns exactly one of the two
-            last = error
-            if wait is None or attempt == self.max_attempts:
-                break
-            self._sleep(wait)
-        assert last is not None  # noqa: S101
-        if last.permanent or wait is None:
-            raise last
+            outcome = self._attempt(method, path, url, send_headers, body, attempt)
+            if isinstance(outcome, RemoteResponse):
+                return outcome
+            error, wait = outcome
+            if wait is None:
+                raise error
+            if attempt < self.max_attempts:
+                self._sleep(wait)
         tries = f"{self.max_attempts} attempt{'s' if self.max_attempts != 1 else ''}"
-        raise RemoteError(
-            f"{last.message} (gave up after {tries})",
-            status=last.status,
-            permanent=False,
-            kind=last.kind,
-        )
+        raise RemoteError(f"{error.message} (gave up after {tries})", status=error.status, kind=error.kind)
 
     # -- internals ------------------------------------------------------------------------
 
@@ -246,8 +237,8 @@ class CxClient:
 
     def _attempt(
         self, method: str, path: str, url: str, headers: dict[str, str], body: bytes | None, attempt: int
-    ) -> tuple[RemoteResponse | None, RemoteError | None, float | None]:
-        """One try. Returns (response, None, None) or (None, error, seconds to wait or None = stop)."""
+    ) -> RemoteResponse | tuple[RemoteError, float | None]:
+        """One try: the response, or the error and the seconds to wait before the next try (None: stop)."""
         started = time.monotonic()
         status: int | None = None
         reply_headers: dict[str, str] = {}
@@ -294,10 +285,9 @@ class CxClient:
             error.message = self._scrub(error.message)
             error.args = (error.message,)
         self._record(method, path, url, status, started, attempt, headers, body, reply_headers, text, error)
-        if error is not None:
-            return None, error, wait
-        assert status is not None  # noqa: S101
-        return self._success(status, reply_headers, text), None, None
+        if error is None and status is not None:
+            return self._success(status, reply_headers, text)
+        return error or RemoteError("no reply", kind="connection"), wait
 
     def _judge(
         self, status: int, headers: dict[str, str], text: str, attempt: int
