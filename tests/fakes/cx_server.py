@@ -291,7 +291,11 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.dumps({"title": "Unauthorized", "status": 401, "detail": "Authentication failed."})
             auth_headers = {"WWW-Authenticate": 'Basic realm="fake-cx"', "Content-Type": "application/json"}
             return self._reply(401, auth_headers, payload.encode())
-        status, reply_headers, reply_body = fake.emulator.handle(self.command, url.path, query, headers, body)
+        try:
+            status, reply_headers, reply_body = fake.emulator.handle(self.command, url.path, query, headers, body)
+        except Exception as exc:  # an emulator bug: answer it, or the client would see a dropped connection
+            detail = f"emulator crashed: {type(exc).__name__}: {exc}"
+            return self._reply(500, {"Content-Type": "text/plain"}, detail.encode())
         if fault is not None and fault.kind == "drop":  # when="after": the change is stored, the reply lost
             return self._drop()
         self._reply(status, reply_headers, reply_body)

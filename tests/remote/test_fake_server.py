@@ -79,3 +79,14 @@ def test_open_server_needs_no_credentials():
             assert client.request("GET", "/orchestrations/describe").status == 200
     finally:
         server.stop()
+
+
+def test_emulator_crash_is_a_500_not_a_dropped_connection(cx_server, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cx_server.emulator, "handle", boom)
+    with cx_server.client() as client, pytest.raises(RemoteError) as caught:
+        client.request("GET", "/orchestrations/describe")
+    assert caught.value.status == 500 and caught.value.message == "emulator crashed: RuntimeError: boom"
+    assert len(cx_server.requests) == 1  # 500 is not retried
