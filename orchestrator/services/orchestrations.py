@@ -22,6 +22,8 @@ from .drafts import EDITABLE_FIELDS, DraftConflict, OrchestrationArchived, Stale
 NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 NUMBER_RULE = "Use 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit."
 COPY_PREFIX = "Copy of "
+# Path segments of /orchestrations/… that a number must not shadow.
+RESERVED_NUMBERS = frozenset({"new"})
 
 
 def orchestration_suggest_number() -> str:
@@ -43,6 +45,8 @@ def orchestration_create(*, user, number: str, values: Mapping[str, Any]) -> Orc
     number = number.strip()
     if not NUMBER_PATTERN.match(number):
         raise ValidationError({"number": NUMBER_RULE})
+    if number.lower() in RESERVED_NUMBERS:
+        raise ValidationError({"number": f"“{number}” is a reserved word; choose another number."})
     orch = Orchestration(number=number, updated_by=_user(user))
     _apply(orch, values)
     orch.full_clean()

@@ -1,0 +1,313 @@
+"""Forms of the designer and the orchestration list: input checking only, no side effects.
+
+Each edit form carries the version of the object it was rendered from
+(`version`), which the update services compare to refuse stale edits. Labels
+use the words of the interface, not the contract's attribute names.
+"""
+
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import (
+    COMMON_STEP_SETTINGS,
+    STEP_TYPE_SETTINGS,
+    TYPE_SPECIFIC_SETTINGS,
+    AssignedTo,
+    Orchestration,
+    Stage,
+    StageObjective,
+    Step,
+    StepTask,
+    StepType,
+)
+from .services.orchestrations import NUMBER_PATTERN, NUMBER_RULE
+
+TEXTAREA = forms.Textarea(attrs={"rows": 2})
+
+LABELS = {
+    "number": "Number",
+    "name": "Name",
+    "description": "Description",
+    "object_code": "Object",
+    "lifecycle_attribute_name": "Lifecycle attribute",
+    "association_rank": "Rank",
+    "lifecycle_attr_value": "Sales stage value",
+    "step_type": "Type",
+    "suggestion_text": "Suggestion for the rep",
+    "activity_template_id": "Activity template ID",
+    "smart_action_id": "Smart action ID",
+    "email_template_id": "Email template ID",
+    "days_to_wait": "Days to wait",
+    "hours_to_wait": "Hours to wait",
+    "next_stage_value": "Next stage",
+    "field_update_json": "Field update (JSON)",
+    "grace_period": "Grace period (hours)",
+    "allow_skip": "Allow skip",
+    "wait_for_replies": "Wait for replies",
+    "exit_orchestration": "Exit orchestration",
+    "success_step": "On success, go to",
+    "failure_step": "On failure, go to",
+    "success_criteria": "Success criteria (JSON)",
+    "activity_id": "Activity ID",
+    "assigned_to": "Assigned to",
+}
+
+
+class VersionedForm(forms.ModelForm):
+    """An edit form that remembers which version of the object it shows."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            del self.fields["version"]  # a new object has no version to compare yet
+        elif "version" not in self.initial:
+            self.initial["version"] = self.instance.version
+
+    @property
+    def values(self) -> dict:
+        """The cleaned values a service takes (without the version)."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
+
+
+class OrchestrationCreateForm(forms.ModelForm):
+    number = forms.CharField(
+        label="Number",
+        max_length=64,
+        help_text="Suggested; you may change it. It never changes afterwards.",
+    )
+
+    class Meta:
+        model = Orchestration
+        fields = ("name", "description", "object_code", "lifecycle_attribute_name")
+        labels = LABELS
+        widgets = {"description": TEXTAREA}
+
+    field_order = ("number", "name", "description", "object_code", "lifecycle_attribute_name")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        # The number is already suggested: the name is what the user types first.
+        self.fields["name"].widget.attrs["autofocus"] = True
+
+    def clean_number(self):
+        number = self.cleaned_data["number"].strip()
+        if not NUMBER_PATTERN.match(number):
+            raise ValidationError(NUMBER_RULE)
+        return number
+
+    @property
+    def values(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "number"}
+
+
+class OrchestrationHeaderForm(VersionedForm):
+    class Meta:
+        model = Orchestration
+        fields = ("name", "description", "object_code", "lifecycle_attribute_name", "association_rank")
+        labels = LABELS
+        widgets = {"description": TEXTAREA}
+
+
+class StageForm(VersionedForm):
+    class Meta:
+        model = Stage
+        fields = ("name", "lifecycle_attr_value", "description")
+        labels = LABELS
+        help_texts = {"lifecycle_attr_value": "The value of the lifecycle attribute this stage mirrors."}
+        widgets = {"description": TEXTAREA}
+
+
+class ObjectiveForm(VersionedForm):
+    class Meta:
+        model = StageObjective
+        fields = ("name", "description")
+        labels = LABELS
+        widgets = {"description": TEXTAREA}
+
+
+class StepLinkField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.display_sequence}. {obj.name}"
+
+
+class StepForm(VersionedForm):
+    """Only the settings the chosen type uses; links pick from steps of the same stage.
+
+    `step_type` decides the fields: a bound form uses the submitted type, so
+    switching the type re-renders the form with the right fields.
+    """
+
+    class Meta:
+        model = Step
+        fields = ("name", "step_type", *COMMON_STEP_SETTINGS, *TYPE_SPECIFIC_SETTINGS)
+        labels = LABELS
+        field_classes = {"success_step": StepLinkField, "failure_step": StepLinkField}
+        widgets = {
+            "suggestion_text": TEXTAREA,
+            "field_update_json": TEXTAREA,
+            "success_criteria": TEXTAREA,
+            "next_stage_value": forms.Select,
+        }
+
+    field_order = ("name", "step_type")
+
+    def __init__(self, *args, stage: Stage, step_type: str | None = None, type_switch_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if step_type is None:
+            step_type = (self.data.get(self.add_prefix("step_type")) if self.is_bound else None) or (
+                self.initial.get("step_type") or self.instance.step_type or StepType.TASK
+            )
+        if step_type not in StepType.values:
+            step_type = StepType.TASK
+        self.step_type = step_type
+        used = set(STEP_TYPE_SETTINGS[step_type]) | set(COMMON_STEP_SETTINGS) | {"name", "step_type", "version"}
+        for name in list(self.fields):
+            if name not in used:
+                del self.fields[name]
+        if type_switch_url:
+            # Changing the type re-renders this form (nothing is saved) with that type's settings.
+            self.fields["step_type"].widget.attrs.update(
+                {
+                    "hx-get": type_switch_url,
+                    "hx-trigger": "change",
+                    "hx-target": "closest form",
+                    "hx-swap": "outerHTML",
+                    "hx-include": "closest form",
+                    "hx-sync": "closest form:abort",
+                }
+            )
+        links = Step.objects.filter(stage=stage).order_by("display_sequence")
+        if self.instance.pk:
+            links = links.exclude(pk=self.instance.pk)
+        for name in ("success_step", "failure_step"):
+            self.fields[name].queryset = links
+            self.fields[name].empty_label = "(none)"
+        if "next_stage_value" in self.fields:
+            later = Stage.objects.filter(
+                orchestration_id=stage.orchestration_id, display_sequence__gt=stage.display_sequence
+            ).order_by("display_sequence")
+            choices = [("", "(choose a later stage)")] + [(s.lifecycle_attr_value, s.name) for s in later]
+            current = self.initial.get("next_stage_value") or self.instance.next_stage_value
+            if current and current not in dict(choices):
+                choices.append((current, f"{current} (no later stage mirrors it)"))
+            self.fields["next_stage_value"].widget.choices = choices
+
+    def _clean_json(self, name: str, *, must_be_object: bool) -> str:
+        text = self.cleaned_data.get(name, "")
+        if not text.strip():
+            return ""
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(
+                f"This is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+            ) from exc
+        if must_be_object and not isinstance(value, dict):
+            raise ValidationError('Write it as a JSON object: {"FieldName": "value"}.')
+        return text
+
+    def clean_field_update_json(self):
+        return self._clean_json("field_update_json", must_be_object=True)
+
+    def clean_success_criteria(self):
+        return self._clean_json("success_criteria", must_be_object=False)
+
+
+class StepTaskForm(VersionedForm):
+    class Meta:
+        model = StepTask
+        fields = ("activity_template_id", "activity_id", "smart_action_id", "assigned_to")
+        labels = LABELS
+
+
+class NumberListField(forms.Field):
+    """A list of public numbers posted as repeated fields (the new order of a list)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        return [str(v).strip() for v in value]
+
+    def validate(self, value):
+        super().validate(value)
+        if len(set(value)) != len(value):
+            raise ValidationError("Each item may appear only once.")
+
+
+class ReorderForm(forms.Form):
+    order = NumberListField()
+
+
+class StepObjectivesForm(forms.Form):
+    objectives = forms.ModelMultipleChoiceField(
+        queryset=StageObjective.objects.none(), to_field_name="number", required=False
+    )
+
+    def __init__(self, *args, stage: Stage, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objectives"].queryset = StageObjective.objects.filter(stage=stage)
+
+
+TRI_STATE = [("", "(leave as is)"), ("yes", "Yes"), ("no", "No")]
+
+
+class BulkForm(forms.Form):
+    """Shared settings for several selected objects; blank means "leave as is"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def values(self) -> dict:
+        values = {}
+        for name, value in self.cleaned_data.items():
+            if name in ("steps", "step_tasks") or value in (None, ""):
+                continue
+            values[name] = {"yes": True, "no": False}.get(value, value)
+        return values
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.values():
+            raise ValidationError("Choose at least one setting to change.")
+        return cleaned
+
+
+class StepBulkForm(BulkForm):
+    steps = forms.ModelMultipleChoiceField(
+        queryset=Step.objects.none(),
+        to_field_name="number",
+        error_messages={"required": "Select at least one step."},
+    )
+    grace_period = forms.IntegerField(label="Grace period (hours)", min_value=0, required=False)
+    allow_skip = forms.ChoiceField(label="Allow skip", choices=TRI_STATE, required=False)
+
+    def __init__(self, *args, orchestration: Orchestration, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["steps"].queryset = Step.objects.filter(stage__orchestration=orchestration)
+
+
+class StepTaskBulkForm(BulkForm):
+    step_tasks = forms.ModelMultipleChoiceField(
+        queryset=StepTask.objects.none(),
+        to_field_name="number",
+        error_messages={"required": "Select at least one step task."},
+    )
+    assigned_to = forms.ChoiceField(
+        label="Assigned to", choices=[("", "(leave as is)"), *AssignedTo.choices], required=False
+    )
+    activity_template_id = forms.IntegerField(label="Activity template ID", min_value=1, required=False)
+
+    def __init__(self, *args, orchestration: Orchestration, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["step_tasks"].queryset = StepTask.objects.filter(step__stage__orchestration=orchestration)

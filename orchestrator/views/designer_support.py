@@ -1,0 +1,294 @@
+"""What the designer's views share: the context builder, the kinds of tree objects and the response assembly.
+
+The page and every fragment render from one context (`designer_context`),
+built from the tree loaded by `selectors.orchestration_tree` (a fixed number
+of queries) and the validator's problems. A change answers with the fragment
+that changed plus out-of-band updates of the problems panel, the per-stage
+problem badges and the messages area (`respond`).
+"""
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from .. import forms, selectors
+from ..models import Orchestration, OrchestrationStatus, Stage, StageObjective, Step, StepTask, StepType
+from ..roles import can_edit
+from ..services import drafts
+from ..validation import problems_by_stage, validate_orchestration
+
+TEMPLATE = "orchestrator/designer.html"
+
+view_required = permission_required("orchestrator.view_orchestration", raise_exception=True)
+edit_required = permission_required("orchestrator.change_orchestration", raise_exception=True)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One level of the tree as the designer handles it (URLs, DOM ids, form, services)."""
+
+    name: str  # DOM id prefix and URL name prefix; the validator's Problem.kind
+    label: str  # in sentences: "step task"
+    model: type[Model]
+    form: type
+    parent: str  # "orchestration" | "stage" | "step"
+    to_orchestration: str  # lookup path from the object to its orchestration
+    create: Callable
+    update: Callable
+    delete: Callable
+    reorder: Callable
+
+    def get(self, number: str, item: str) -> Model:
+        """The object `item` of orchestration `number`, with its ancestors; 404 when either is unknown."""
+        qs = self.model.objects.select_related(self.to_orchestration)
+        return get_object_or_404(qs, number=item, **{f"{self.to_orchestration}__number": number})
+
+    def list_id(self, parent_number: str) -> str:
+        return {"stage": "stages", "objective": "objectives", "step": "steps", "step_task": "tasks"}[self.name] + (
+            f"-{parent_number}" if self.name != "stage" else ""
+        )
+
+
+KINDS: dict[str, Kind] = {
+    "stage": Kind(
+        "stage",
+        "stage",
+        Stage,
+        forms.StageForm,
+        "orchestration",
+        "orchestration",
+        drafts.stage_create,
+        drafts.stage_update,
+        drafts.stage_delete,
+        drafts.stage_reorder,
+    ),
+    "objective": Kind(
+        "objective",
+        "objective",
+        StageObjective,
+        forms.ObjectiveForm,
+        "stage",
+        "stage__orchestration",
+        drafts.objective_create,
+        drafts.objective_update,
+        drafts.objective_delete,
+        drafts.objective_reorder,
+    ),
+    "step": Kind(
+        "step",
+        "step",
+        Step,
+        forms.StepForm,
+        "stage",
+        "stage__orchestration",
+        drafts.step_create,
+        drafts.step_update,
+        drafts.step_delete,
+        drafts.step_reorder,
+    ),
+    "step_task": Kind(
+        "step_task",
+        "step task",
+        StepTask,
+        forms.StepTaskForm,
+        "step",
+        "step__stage__orchestration",
+        drafts.step_task_create,
+        drafts.step_task_update,
+        drafts.step_task_delete,
+        drafts.step_task_reorder,
+    ),
+}
+
+
+def orchestration_of(obj: Model) -> Orchestration:
+    """The orchestration of an object loaded by `Kind.get` (no query)."""
+    while not isinstance(obj, Orchestration):
+        obj = getattr(obj, "orchestration", None) or getattr(obj, "stage", None) or obj.step
+    return obj
+
+
+def ensure_editable(orch: Orchestration) -> None:
+    """Archived orchestrations answer 403 to every change (no edit control is shown for them)."""
+    if orch.status == OrchestrationStatus.ARCHIVED:
+        raise drafts.OrchestrationArchived("This orchestration is archived and read-only.")
+
+
+def _quoted(name: str) -> str:
+    return f"“{name}”" if name.strip() else "(unnamed)"
+
+
+def describe(obj: Model) -> str:
+    """The object as named in messages and labels: step “Call”, step task 2 of “Call”."""
+    if isinstance(obj, StepTask):
+        return f"step task {obj.display_sequence} of {_quoted(obj.step.name)}"
+    kind = {Orchestration: "orchestration", Stage: "stage", StageObjective: "objective", Step: "step"}[type(obj)]
+    return f"{kind} {_quoted(obj.name)}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def step_summary(step: Step) -> list[str]:
+    """Short facts about a step's type-specific settings, for its row."""
+    facts: list[str] = []
+    kind = step.step_type
+    if kind in (StepType.TASK, StepType.APPOINTMENT):
+        if step.activity_template_id:
+            facts.append(f"activity template {step.activity_template_id}")
+        if step.smart_action_id and kind == StepType.TASK:
+            facts.append(f"smart action {step.smart_action_id}")
+        if step.grace_period is not None:
+            facts.append(f"{step.grace_period} h grace period")
+    elif kind == StepType.NEXT_STAGE:
+        facts.append(f"to “{step.next_stage_value}”" if step.next_stage_value else "next stage not chosen")
+    elif kind == StepType.WAIT:
+        parts = [
+            _plural(v, unit) for v, unit in ((step.days_to_wait, "day"), (step.hours_to_wait, "hour")) if v is not None
+        ]
+        facts.append("waits " + " ".join(parts) if parts else "no duration yet")
+    elif kind == StepType.FIELD_UPDATE:
+        facts.append("field update set" if step.field_update_json else "no field update yet")
+    elif kind == StepType.EMAIL_AUTOMATION:
+        facts.append(f"email template {step.email_template_id}" if step.email_template_id else "no email template yet")
+        if step.wait_for_replies:
+            facts.append("waits for replies")
+    elif kind == StepType.STOP and step.exit_orchestration:
+        facts.append("exits the orchestration")
+    if step.allow_skip:
+        facts.append("may be skipped")
+    return facts
+
+
+def _annotate(orch: Orchestration, by_stage: dict[str, list]) -> dict[str, Model]:
+    """Label every object for the templates and index it by number (prefetched lists only: no queries)."""
+    index: dict[str, Model] = {orch.number: orch}
+    orch.ui_label = describe(orch)
+    for position, stage in enumerate(orch.stages.all(), start=1):
+        stage.position = position
+        stage.ui_label = describe(stage)
+        stage.problem_count = len(by_stage.get(stage.number, ()))
+        index[stage.number] = stage
+        for objective in stage.objectives.all():
+            objective.ui_label = describe(objective)
+            objective.stage = stage  # the same object, so templates reach it without a query
+            index[objective.number] = objective
+        for step in stage.steps.all():
+            step.ui_label = describe(step)
+            step.stage = stage
+            step.objective_ids = {a.objective_id for a in step.associations.all()}
+            step.summary = step_summary(step)
+            index[step.number] = step
+            for task in step.tasks.all():
+                task.step = step
+                task.ui_label = describe(task)
+                index[task.number] = task
+    return index
+
+
+def designer_context(request: HttpRequest, number: str) -> dict[str, Any]:
+    """Everything the designer page and its fragments render from (fixed number of queries)."""
+    try:
+        orch = selectors.orchestration_tree(number)
+    except Orchestration.DoesNotExist as exc:
+        raise Http404("No orchestration with this number.") from exc
+    problems = validate_orchestration(orch)
+    by_stage = problems_by_stage(problems)
+    index = _annotate(orch, by_stage)
+    stages = list(orch.stages.all())
+    groups = [(None, by_stage[""])] if by_stage.get("") else []
+    groups += [(stage, by_stage[stage.number]) for stage in stages if by_stage.get(stage.number)]
+    try:
+        publish_url = reverse("publish_page", args=[orch.number])
+    except NoReverseMatch:
+        publish_url = ""
+    return {
+        "o": orch,
+        "stages": stages,
+        "problems": problems,
+        "problem_groups": groups,
+        "index": index,
+        "editable": can_edit(request.user) and orch.status != OrchestrationStatus.ARCHIVED,
+        "archived": orch.status == OrchestrationStatus.ARCHIVED,
+        "publish_url": publish_url,
+        "step_bulk_form": forms.StepBulkForm(orchestration=orch, auto_id="bulk-%s"),
+        "task_bulk_form": forms.StepTaskBulkForm(orchestration=orch, auto_id="bulk-%s"),
+    }
+
+
+@dataclass
+class Part:
+    """One fragment of a response: a partial of the designer template, in place or out of band.
+
+    `oob` is "" for the main swap, "true" to replace the element with the same
+    id, or an htmx swap such as "beforeend:#steps-X" (the wrapper is dropped).
+    """
+
+    partial: str
+    context: dict[str, Any] = field(default_factory=dict)
+    oob: str = ""
+
+
+def render_part(request: HttpRequest, ctx: dict[str, Any], part: Part) -> str:
+    html = render_to_string(f"{TEMPLATE}#{part.partial}", {**ctx, **part.context, "oob": part.oob == "true"}, request)
+    if part.oob and part.oob != "true":
+        return format_html('<div hx-swap-oob="{}">{}</div>', part.oob, html)
+    return html
+
+
+def removal(dom_id: str) -> str:
+    return format_html('<div id="{}" hx-swap-oob="delete"></div>', dom_id)
+
+
+def respond(
+    request: HttpRequest,
+    ctx: dict[str, Any],
+    parts: Iterable[Part | str] = (),
+    *,
+    status: int = 200,
+    changed: bool = True,
+    focus: str = "",
+    close_modal: bool = False,
+    reswap: str = "",
+    retarget: str = "",
+) -> HttpResponse:
+    """The fragments, then (after a change) the problems panel and badges, then the messages, out of band.
+
+    `focus` is a CSS selector designer.js focuses once htmx has settled the
+    swap, so keyboard users stay where they were working.
+    """
+    html = [part if isinstance(part, str) else render_part(request, ctx, part) for part in parts]
+    if changed:
+        html.append(render_part(request, ctx, Part("problems", oob="true")))
+        html.append(render_part(request, ctx, Part("badges", oob="true")))
+    # innerHTML keeps the role=status element itself, so screen readers announce the new text.
+    html.append(render_to_string(f"{TEMPLATE}#messages-oob", {}, request))
+    response = HttpResponse("".join(html), status=status)
+    events: dict[str, Any] = {}
+    if close_modal:  # first: closing a dialog gives focus back to its opener, then we move it on
+        events["designer:closeModal"] = {}
+    if focus:
+        events["designer:focus"] = {"target": focus}
+    if events:
+        response["HX-Trigger-After-Settle"] = json.dumps(events)
+    if reswap:
+        response["HX-Reswap"] = reswap
+    if retarget:
+        response["HX-Retarget"] = retarget
+    return response
+
+
+def not_htmx(request: HttpRequest, number: str, anchor: str = ""):
+    """Fragments are for htmx; a plain request lands on the designer page at the object."""
+    url = reverse("designer", args=[number])
+    return redirect(f"{url}#{anchor}" if anchor else url)

@@ -1,0 +1,253 @@
+/* Orchestrator designer: what htmx attributes cannot say on their own.
+ *
+ * - focus after swaps (the server names the element in HX-Trigger-After-Settle),
+ *   first field of a freshly opened form, first invalid field after a 422;
+ * - dialogs (delete confirmation, new orchestration, keyboard help);
+ * - keyboard shortcuts (see the help dialog in designer.html);
+ * - reordering: SortableJS drags, move buttons and Alt+arrow keys all move the
+ *   row in the page and post the list's full new order to the same endpoint;
+ * - problem links that open the right form and focus the field concerned;
+ * - bulk selection counts.
+ * No build step: plain ES2020, loaded with `defer` after htmx.
+ */
+(function () {
+  "use strict";
+
+  const $ = (selector, root = document) => root.querySelector(selector);
+  const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+  const designer = () => $(".designer");
+  const editable = () => designer()?.hasAttribute("data-editable");
+  let pendingFocus = ""; // element id to focus once the form that contains it arrives
+
+  function focusElement(element) {
+    if (!element) return false;
+    if (!element.matches("a[href], button, input, select, textarea, [tabindex]")) {
+      element.setAttribute("tabindex", "-1");
+    }
+    element.focus();
+    element.scrollIntoView({ block: "nearest" });
+    return document.activeElement === element;
+  }
+
+  function say(text, level = "error") {
+    const box = document.getElementById("messages");
+    if (!box) return;
+    const p = document.createElement("p");
+    p.className = `message message-${level}`;
+    p.textContent = text;
+    box.replaceChildren(p);
+  }
+
+  // ---------------------------------------------------------------- server events
+
+  document.addEventListener("designer:closeModal", () => {
+    const modal = document.getElementById("modal");
+    if (modal?.open) modal.close();
+  });
+  document.addEventListener("designer:focus", (event) => {
+    focusElement($(event.detail.target));
+  });
+
+  // ---------------------------------------------------------------- dialogs
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const dialog = event.detail.target.closest?.("dialog");
+    if (dialog && !dialog.open && event.detail.target.childElementCount) dialog.showModal();
+  });
+  document.addEventListener("close", (event) => {
+    if (event.target.id === "modal") $("#modal-body").replaceChildren();
+  }, true);
+  document.addEventListener("click", (event) => {
+    const closer = event.target.closest("[data-close-modal], [data-close-dialog], [data-close-help]");
+    if (closer) closer.closest("dialog")?.close();
+    if (event.target.closest("[data-open-help]")) $("#help")?.showModal();
+  });
+
+  // ---------------------------------------------------------------- focus after swaps
+
+  document.addEventListener("htmx:afterSettle", () => {
+    if (pendingFocus) {
+      const wanted = document.getElementById(pendingFocus);
+      const form = $("form.item-form[data-autofocus]");
+      pendingFocus = "";
+      if (wanted && focusElement(wanted)) {
+        form?.removeAttribute("data-autofocus");
+        return;
+      }
+    }
+    const invalid = $("form[data-invalid]");
+    if (invalid) {
+      invalid.removeAttribute("data-invalid");
+      focusElement($("[aria-invalid=true]", invalid) || $(".form-error", invalid));
+    }
+    const opened = $("form.item-form[data-autofocus]");
+    if (opened) {
+      opened.removeAttribute("data-autofocus");
+      focusElement($(".fields input:not([type=hidden]), .fields select, .fields textarea", opened));
+    }
+    const conflict = $("form.item-form .conflict");
+    if (conflict && !conflict.dataset.seen) {
+      conflict.dataset.seen = "1";
+      focusElement($("button[type=submit]", conflict.closest("form")));
+    }
+    updateBulkCounts();
+  });
+
+  // ---------------------------------------------------------------- reordering
+
+  function saveOrder(list, movedNumber) {
+    const form = document.getElementById(list.dataset.reorderForm);
+    if (!form) return;
+    form.querySelector("[name=moved]").value = movedNumber || "";
+    htmx.trigger(form, "reorder");
+  }
+
+  function move(item, direction) {
+    const sibling = direction < 0 ? item.previousElementSibling : item.nextElementSibling;
+    if (!sibling || !sibling.matches("li.item")) return;
+    const active = document.activeElement;
+    item.parentElement.insertBefore(direction < 0 ? item : sibling, direction < 0 ? sibling : item);
+    if (active && item.contains(active)) active.focus();
+    saveOrder(item.parentElement, item.dataset.number);
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-move]");
+    if (!button) return;
+    const item = button.closest("li.item");
+    if (item) move(item, button.dataset.move === "up" ? -1 : 1);
+  });
+
+  function initSortables(root) {
+    if (!window.Sortable) return;
+    const lists = root.matches?.("[data-sortable]") ? [root] : [];
+    lists.concat($$("[data-sortable]", root)).forEach((list) => {
+      if (list.dataset.sortableReady) return;
+      list.dataset.sortableReady = "1";
+      window.Sortable.create(list, {
+        handle: ".drag-handle",
+        animation: 120,
+        forceFallback: true, // pointer events rather than native drag: steadier across browsers
+        onEnd: (event) => {
+          if (event.oldIndex !== event.newIndex) saveOrder(list, event.item.dataset.number);
+        },
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- problem links
+
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-problem]");
+    if (!link) return;
+    event.preventDefault();
+    const anchor = link.getAttribute("href").slice(1);
+    if (focusElement(document.getElementById(anchor))) return;
+    const objectId = link.dataset.object;
+    const edit = document.getElementById(`${objectId}-edit`);
+    if (link.dataset.field && edit) {
+      pendingFocus = anchor;
+      edit.click();
+      return;
+    }
+    focusElement(document.getElementById(objectId));
+  });
+
+  // ---------------------------------------------------------------- bulk selection
+
+  function updateBulkCounts() {
+    $$("[data-bulk-form]").forEach((form) => {
+      const kind = form.dataset.bulkForm;
+      const count = $$(`input[data-bulk="${kind}"]:checked`).length;
+      const noun = kind === "steps" ? "step" : "step task";
+      $("[data-bulk-count]", form).textContent = count
+        ? `${count} ${noun}${count === 1 ? "" : "s"} selected.`
+        : `No ${noun}s selected: tick their boxes to change several at once.`;
+      $(".bulk-fields", form).hidden = count === 0;
+    });
+  }
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("input[data-bulk]")) updateBulkCounts();
+  });
+
+  // ---------------------------------------------------------------- keyboard
+
+  function ownRow(item) {
+    return document.getElementById(`${item.id}-main`);
+  }
+
+  function typing(target) {
+    return target.matches("textarea, select, [contenteditable], input:not([type=checkbox]):not([type=radio])");
+  }
+
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const form = target.closest?.("form.item-form");
+    if (event.key === "Escape" && form && !target.closest("dialog")) {
+      event.preventDefault();
+      $("[data-cancel]", form)?.click();
+      return;
+    }
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && target.matches("textarea") && form) {
+      event.preventDefault();
+      form.requestSubmit();
+      return;
+    }
+    if (!designer() || target.closest("dialog") || typing(target) || event.ctrlKey || event.metaKey) return;
+    const item = form ? null : target.closest("li.item");
+
+    if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {
+      if (item && editable()) {
+        event.preventDefault();
+        move(item, event.key === "ArrowUp" ? -1 : 1);
+      }
+      return;
+    }
+    if (event.altKey) return;
+    if (event.key === "?") {
+      event.preventDefault();
+      $("#help")?.showModal();
+    } else if (event.key === "p") {
+      event.preventDefault();
+      focusElement($("#problems a[data-problem]") || $("#problems-title"));
+    } else if (!editable() || form) {
+      return;
+    } else if (event.key === "n") {
+      event.preventDefault();
+      const scope = target.closest("[data-add-scope]");
+      const add = scope ? $(":scope > .add-slot [data-add]", scope) : $(".outline > .add-slot [data-add]");
+      add?.click();
+    } else if (event.key === "e" && item) {
+      event.preventDefault();
+      $("[data-edit]", ownRow(item))?.click();
+    } else if (event.key === "Delete" && item) {
+      event.preventDefault();
+      $("[data-delete]", ownRow(item))?.click();
+    }
+  });
+
+  // ---------------------------------------------------------------- errors
+
+  document.addEventListener("htmx:responseError", (event) => {
+    const status = event.detail.xhr.status;
+    const reason =
+      status === 403
+        ? "You may not change this orchestration (it is read-only for you, or archived)."
+        : status === 404
+          ? "This no longer exists; reload the page to see the current orchestration."
+          : `The server could not handle this (error ${status}). Nothing was lost: your edit is still here.`;
+    say(reason);
+  });
+  document.addEventListener("htmx:sendError", () => {
+    say("The server cannot be reached. Nothing was lost: try again in a moment.");
+  });
+
+  // ---------------------------------------------------------------- start
+
+  function start() {
+    htmx.onLoad(initSortables);
+    updateBulkCounts();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
