@@ -139,6 +139,19 @@ TASKS = {
     }
 }
 
+# Publishing (orchestrator/services/publishing.py). Every HTTP call to CX Sales
+# has these timeouts and at most this many attempts (the client's back-off and
+# Retry-After caps keep their defaults). A run whose worker has been silent for
+# PUBLISH_STALE_SECONDS — longer than one read timeout plus the longest wait —
+# counts as abandoned and can be resumed. The remote's describe is cached this long.
+CX_CLIENT_OPTIONS = {
+    "connect_timeout": env.float("PUBLISH_CONNECT_TIMEOUT", default=5.0),
+    "read_timeout": env.float("PUBLISH_READ_TIMEOUT", default=30.0),
+    "max_attempts": env.int("PUBLISH_MAX_ATTEMPTS", default=5),
+}
+PUBLISH_STALE_SECONDS = env.int("PUBLISH_STALE_SECONDS", default=180)
+CX_DESCRIBE_CACHE_SECONDS = env.int("PUBLISH_DESCRIBE_CACHE_SECONDS", default=3600)
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 SECURE_CONTENT_TYPE_NOSNIFF = True
