@@ -21,6 +21,16 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
+def swapped(siblings) -> list[str]:
+    """The numbers of all siblings in order, with the first two swapped."""
+    numbers = list(siblings.order_by("display_sequence").values_list("number", flat=True))
+    return [numbers[1], numbers[0], *numbers[2:]]
+
+
+def fresh(o) -> Orchestration:
+    return Orchestration.objects.get(pk=o.pk)
+
+
 def stage(o, n=1) -> Stage:
     return o.stages.get(display_sequence=n)
 
@@ -78,7 +88,7 @@ def _bump(model_getter):
 
 
 def _bump_orch(o):
-    Orchestration.objects.filter(pk=o.pk).update(version=o.version + 1, name="Changed elsewhere")
+    Orchestration.objects.filter(pk=o.pk).update(version=fresh(o).version + 1, name="Changed elsewhere")
 
 
 def _bump_task(o):
@@ -154,14 +164,14 @@ ENDPOINTS = [
             "object_code": "Lead",
             "lifecycle_attribute_name": "Status",
             "association_rank": "2",
-            "version": o.version,
+            "version": fresh(o).version,
         },
         _contains("<h1>Renamed</h1>", 'id="problems"', "Saved the orchestration details."),
         invalid=lambda o: {
             "name": "",
             "object_code": "Lead",
             "lifecycle_attribute_name": "Status",
-            "version": o.version,
+            "version": fresh(o).version,
         },
         invalid_message="This field is required.",
         stale=_bump_orch,
@@ -266,7 +276,7 @@ ENDPOINTS = [
     Endpoint(
         "stage_reorder",
         lambda o: reverse("stage_reorder", args=[o.number]),
-        lambda o: {"order": [stage(o, 2).number, stage(o, 1).number], "moved": stage(o, 2).number},
+        lambda o: {"order": swapped(o.stages), "moved": stage(o, 2).number},
         _contains("Moved stage “Stage 2” to position 1 of 2."),
         invalid=lambda o: {"order": [stage(o, 1).number, stage(o, 1).number]},
         invalid_message="Each item may appear only once.",
@@ -286,8 +296,9 @@ ENDPOINTS = [
     Endpoint(
         "step_reorder",
         lambda o: reverse("step_reorder", args=[o.number, stage(o).number]),
-        lambda o: {"order": [step(o, 3).number, step(o, 1).number, step(o, 2).number], "moved": step(o, 3).number},
-        _contains("Moved step “Advance 1” to position 1 of 3."),
+        # The first step keeps its place (later rows of the table use its step tasks).
+        lambda o: {"order": [step(o, 1).number, step(o, 3).number, step(o, 2).number], "moved": step(o, 3).number},
+        _contains("Moved step “Advance ", "to position 2 of 3."),
         invalid=lambda o: {"order": [step(o, 1).number] * 3},
         invalid_message="Each item may appear only once.",
         stale=lambda o: Step.objects.filter(pk=step(o, 3).pk).delete(),

@@ -1,0 +1,87 @@
+"""The designer page and every fragment cost the same number of SQL queries at 5 and at 100 stages.
+
+Fragments render from the tree loaded by the selector (a fixed number of
+queries), never with per-row lookups, so a long orchestration is as cheap to
+edit as a short one. Each endpoint runs once against each tree and the two
+counts are compared; a failure lists every endpoint whose count grew.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from orchestrator.models import Orchestration
+from tests.factories import build_orchestration
+from tests.test_designer_endpoints import ENDPOINTS, HTMX, _prepare, objective, stage, step, task
+
+pytestmark = pytest.mark.django_db
+
+FRAGMENTS = {
+    "designer page": lambda o: reverse("designer", args=[o.number]),
+    "header": lambda o: reverse("orchestration_header", args=[o.number]),
+    "header edit form": lambda o: reverse("orchestration_header_edit", args=[o.number]),
+    "problems": lambda o: reverse("designer_problems", args=[o.number]),
+    "stage row": lambda o: reverse("stage_row", args=[o.number, stage(o, 2).number]),
+    "stage edit form": lambda o: reverse("stage_edit", args=[o.number, stage(o, 2).number]),
+    "stage new form": lambda o: reverse("stage_new", args=[o.number]),
+    "stage delete confirmation": lambda o: reverse("stage_delete", args=[o.number, stage(o, 2).number]),
+    "objective row": lambda o: reverse("objective_row", args=[o.number, objective(o).number]),
+    "objective edit form": lambda o: reverse("objective_edit", args=[o.number, objective(o).number]),
+    "objective delete confirmation": lambda o: reverse("objective_delete", args=[o.number, objective(o).number]),
+    "step row": lambda o: reverse("step_row", args=[o.number, step(o).number]),
+    "step edit form": lambda o: reverse("step_edit", args=[o.number, step(o).number]),
+    "step type switch": lambda o: reverse("step_edit", args=[o.number, step(o).number]) + "?step_type=WAIT&name=x",
+    "step new form": lambda o: reverse("step_new", args=[o.number, stage(o).number]),
+    "step delete confirmation": lambda o: reverse("step_delete", args=[o.number, step(o).number]),
+    "step task row": lambda o: reverse("step_task_row", args=[o.number, task(o).number]),
+    "step task edit form": lambda o: reverse("step_task_edit", args=[o.number, task(o).number]),
+    "step task delete confirmation": lambda o: reverse("step_task_delete", args=[o.number, task(o).number]),
+}
+# Creating an orchestration does not read a tree; every other endpoint does. The trees are
+# shared by the whole run, so deletions come last, children before their parents.
+_DELETES = ["step_task_delete", "objective_delete", "step_delete", "stage_delete"]
+CHANGES = [e for e in ENDPOINTS if e.name not in ("orchestration_create", *_DELETES)] + [
+    next(e for e in ENDPOINTS if e.name == name) for name in _DELETES
+]
+
+
+def _count(client, method, url, data=None):
+    with CaptureQueriesContext(connection) as ctx:
+        response = getattr(client, method)(url, data or {}, **HTMX)
+    assert response.status_code < 400, (url, response.status_code, response.content.decode()[:500])
+    return len(ctx.captured_queries)
+
+
+@pytest.fixture
+def trees():
+    return build_orchestration(stages=5), build_orchestration(stages=100)
+
+
+def test_page_and_fragments_cost_the_same_at_5_and_100_stages(designer_client, trees):
+    grown = {}
+    for name, url in FRAGMENTS.items():
+        counts = [_count(designer_client, "get", url(o)) for o in trees]
+        if counts[0] != counts[1]:
+            grown[name] = counts
+    assert grown == {}
+
+
+def test_every_change_costs_the_same_at_5_and_100_stages(designer_client, trees):
+    grown = {}
+    for endpoint in CHANGES:
+        counts = []
+        for o in trees:
+            _prepare(endpoint, o)
+            counts.append(_count(designer_client, "post", endpoint.url(o), endpoint.data(o)))
+        if counts[0] != counts[1]:
+            grown[endpoint.name] = counts
+    assert grown == {}
+
+
+def test_the_list_costs_the_same_for_few_and_many_orchestrations(designer_client):
+    url = reverse("orchestration_list")
+    Orchestration.objects.bulk_create([Orchestration(number=f"ORCH-FEW-{i}", name=f"Few {i}") for i in range(3)])
+    few = _count(designer_client, "get", url)
+    Orchestration.objects.bulk_create([Orchestration(number=f"ORCH-MANY-{i}", name=f"Many {i}") for i in range(120)])
+    assert _count(designer_client, "get", url) == few
