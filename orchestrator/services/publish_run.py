@@ -143,6 +143,15 @@ class RunExecutor:
             pass
         except LeaseLost:
             logger.warning("publish run %s was taken over by another worker; this one stops", self.run.pk)
+        except KeyboardInterrupt:
+            # Ctrl-C in the CLI: say so now rather than leave the run to go stale.
+            with contextlib.suppress(_Stop, LeaseLost):
+                self.finish(
+                    PublishRunStatus.FAILED,
+                    PublishReason.INTERRUPTED,
+                    "Interrupted before it finished; stages marked done are published. Resume to continue.",
+                )
+            raise
         except Exception:
             # A bug must not leave the run "running" for ever: record it, resumable.
             logger.exception("publish run %s stopped by an unexpected error", self.run.pk)
@@ -204,7 +213,8 @@ class RunExecutor:
                 f"The remote answered GET {orchestration_path(number)} without an OrchestrationId.",
             )
         run.remote_orchestration_id = orchestration_id
-        run.header_action = "" if remote_header is not None else "create"
+        if remote_header is None:
+            run.header_action = "create"  # kept on resume: this run created it
 
         # Describe check before any write (contract §5).
         bodies = [{"OrchestrationId": orchestration_id or 1, **p.document} for p in payloads]
@@ -275,16 +285,19 @@ class RunExecutor:
                 continue
             self._send(api, number, orchestration_id, line, row, stages_by_number.get(line.stage_number))
 
-        done = counts["create"] + counts["update"] + counts["delete"]
-        self.finish(
-            PublishRunStatus.DONE,
-            "",
-            (
-                f"Published: {counts['create']} created, {counts['update']} updated, {counts['delete']} deleted, "
-                f"{counts['unchanged']} unchanged."
-                if done
-                else f"Nothing to send: all {counts['unchanged']} stage(s) are unchanged."
-            ),
+        self.finish(PublishRunStatus.DONE, "", self._summary())
+
+    def _summary(self) -> str:
+        """What the whole run did, over all its attempts (a resumed run counts its earlier stages too)."""
+        done = {action: 0 for action in PublishAction.values}
+        for row in self.run.stages.all():
+            if row.status == PublishStageStatus.DONE or row.action == PublishAction.UNCHANGED:
+                done[row.action] += 1
+        if not (done["create"] or done["update"] or done["delete"]):
+            return f"Nothing to send: all {done['unchanged']} stage(s) are unchanged."
+        return (
+            f"Published: {done['create']} created, {done['update']} updated, {done['delete']} deleted, "
+            f"{done['unchanged']} unchanged."
         )
 
     def _record_plan(self, number: str, lines: list[StagePlan]) -> None:

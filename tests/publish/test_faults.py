@@ -16,6 +16,7 @@ from orchestrator.models import (
     Step,
 )
 from orchestrator.remote import emulator_rules
+from orchestrator.remote.cx import CxSalesApi
 from orchestrator.selectors import orchestration_tree
 from orchestrator.services.payload import build_stage_payloads
 from orchestrator.services.publish_run import LeaseLost, RunExecutor
@@ -125,6 +126,7 @@ def test_exhausted_retries_leave_a_partial_run_that_resume_completes(cx_server, 
     assert resumed.status == PublishRunStatus.DONE, resumed.message
     assert resumed.attempts == 2
     assert [(r.action, r.status) for r in resumed.stages.all()] == [("create", "done")] * 3
+    assert resumed.message == "Published: 3 created, 0 updated, 0 deleted, 0 unchanged."
     resent = [r.json["OrchestrationStageNumber"] for r in stage_posts(cx_server)[-2:]]
     assert resent == [second.number, third.number]  # stage 1 was not sent again
     _assert_complete_without_duplicates(cx_server, orchestration)
@@ -240,6 +242,28 @@ def test_a_worker_killed_mid_run_is_resumed_without_duplicates(cx_server, ci, or
     # the dead worker, were it only asleep, may not write any more
     with pytest.raises(LeaseLost):
         RunExecutor(resumed, "dead-worker").heartbeat()
+
+
+def test_ctrl_c_marks_the_run_interrupted_and_resumable(cx_server, ci, orchestration, monkeypatch):
+    original = CxSalesApi.upsert_stage
+    calls = []
+
+    def interrupted_on_the_second_stage(self, number, body):
+        calls.append(body["OrchestrationStageNumber"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, number, body)
+
+    monkeypatch.setattr(CxSalesApi, "upsert_stage", interrupted_on_the_second_stage)
+    with pytest.raises(KeyboardInterrupt):
+        publish(orchestration)
+    run = PublishRun.objects.get()
+    assert (run.status, run.reason) == (PublishRunStatus.FAILED, PublishReason.INTERRUPTED)
+    assert [r.status for r in run.stages.all()] == ["done", "sent", "planned"]
+    assert publish_exit_code(run) == 4
+    monkeypatch.setattr(CxSalesApi, "upsert_stage", original)
+    assert publish_resume(run=run).status == PublishRunStatus.DONE
+    _assert_complete_without_duplicates(cx_server, orchestration)
 
 
 @pytest.mark.parametrize("status", [401, 403])

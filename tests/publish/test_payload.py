@@ -168,6 +168,8 @@ def drafts(draw):
                 # each objective is served by one step; a success link to the next step sometimes
                 "serves": [draw(st.integers(min_value=0, max_value=len(steps) - 1)) for _ in objectives],
                 "success_links": draw(st.booleans()),
+                # a failure link needs success criteria (JSON text)
+                "failure_criteria": draw(st.none() | json_objects.map(lambda d: json.dumps(d, ensure_ascii=False))),
             }
         )
     return {
@@ -220,8 +222,12 @@ def _create(spec) -> Orchestration:
             )
         for objective, step_index in zip(objectives, s["serves"], strict=True):
             StepObjectiveAssociation.objects.get_or_create(step=steps[step_index], objective=objective)
+        # Links only point forward from the first step, so they never form a loop.
         if s["success_links"] and len(steps) > 1:
             steps[0].success_step = steps[-1]
+            if s["failure_criteria"] is not None:
+                steps[0].failure_step = steps[1]
+                steps[0].success_criteria = s["failure_criteria"]
             steps[0].save()
     return orch
 
