@@ -122,7 +122,9 @@ class Command(BaseCommand):
                     line += f" — {stage.remote_message}"
                 out.write(self.style.ERROR(line) if stage.status == "failed" else line)
         style = self.style.SUCCESS if code == EXIT_OK else self.style.ERROR
-        out.write(style(f"{run.get_status_display()}: {run.message} (exit {code})"))
+        # A dry run's message already says what it is; others lead with the outcome.
+        outcome = "" if run.dry_run and run.status == PublishRunStatus.DONE else f"{run.get_status_display()}: "
+        out.write(style(f"{outcome}{run.message} (exit {code})"))
 
     def _print_requests(self, run: PublishRun) -> None:
         number = run.orchestration.number
