@@ -170,6 +170,8 @@ class StepForm(VersionedForm):
         for name in list(self.fields):
             if name not in used:
                 del self.fields[name]
+        # What the type needs comes right after the type; the settings every type may carry follow.
+        self.order_fields(["name", "step_type", *STEP_TYPE_SETTINGS[step_type], *COMMON_STEP_SETTINGS])
         if type_switch_url:
             # Changing the type re-renders this form (nothing is saved) with that type's settings.
             self.fields["step_type"].widget.attrs.update(

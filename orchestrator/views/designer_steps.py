@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from ..forms import StepBulkForm, StepObjectivesForm, StepTaskBulkForm
@@ -42,7 +43,7 @@ def step_objectives(request, number: str, item: str):
             status = 409
         else:
             served = f"serves {_names(chosen)}" if chosen else "serves no objective"
-            messages.success(request, f"{describe(step).capitalize()} now {served}.")
+            messages.success(request, f"{capfirst(describe(step))} now {served}.")
     else:
         messages.error(request, "One of the ticked objectives no longer exists; the boxes now show the current state.")
         status = 422

@@ -188,7 +188,7 @@
       $("[data-cancel]", form)?.click();
       return;
     }
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && target.matches("textarea") && form) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && form) {
       event.preventDefault();
       form.requestSubmit();
       return;
@@ -245,6 +245,9 @@
   // ---------------------------------------------------------------- start
 
   function start() {
+    // htmx wires up swapped-in content when it settles; with the default 20 ms delay a fast
+    // Enter could submit a freshly swapped form natively. We use no settle transitions.
+    htmx.config.defaultSettleDelay = 0;
     htmx.onLoad(initSortables);
     updateBulkCounts();
   }
