@@ -1,0 +1,330 @@
+"""Reads for the publish, sandbox and connection screens.
+
+Each selector loads what a screen shows in a fixed number of queries,
+whatever the number of stages, journal rows or sandbox stages:
+
+- `publish_run_progress(run_id)`: a run with its stages (2 queries);
+- `publish_run_journal(run)`: its HTTP exchanges (1 query);
+- `orchestration_runs(orch)`: the latest runs of an orchestration (1 query);
+- `sandbox_contents()`: what the built-in sandbox holds, as an outline (2 queries);
+- `connection_overview()` / `find_connection(name)`: the configured
+  connections as they may be shown (from the environment, no query, never a secret);
+- `connection_run_counts()`: how often each connection was published to (1 query).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, QuerySet
+
+from . import redaction
+from .models import JournalEntry, Orchestration, PublishRun, PublishStage, StepType
+from .models.sandbox import SandboxOrchestration, SandboxStage
+from .remote.connections import get_connection, list_connections
+from .remote.errors import ConnectionConfigError
+
+RECENT_RUNS = 10
+
+# -- publish runs ---------------------------------------------------------------------------------------------------
+
+
+def publish_run_progress(run_id: int) -> PublishRun:
+    """The run with its orchestration, starter and stages (`run.stages.all()` is prefetched, in order).
+
+    Raises PublishRun.DoesNotExist.
+    """
+    return (
+        PublishRun.objects.select_related("orchestration", "started_by")
+        .prefetch_related(Prefetch("stages", queryset=PublishStage.objects.order_by("position", "pk")))
+        .get(pk=run_id)
+    )
+
+
+def publish_run_journal(run: PublishRun) -> list[JournalEntry]:
+    """Every HTTP exchange of the run, in the order it happened."""
+    return list(JournalEntry.objects.filter(run=run).order_by("pk"))
+
+
+def orchestration_runs(orch: Orchestration, *, limit: int | None = RECENT_RUNS) -> QuerySet[PublishRun]:
+    """The runs of `orch`, newest first (dry runs included: they are plans the CLI recorded)."""
+    runs = PublishRun.objects.filter(orchestration=orch).select_related("started_by").order_by("-created_at", "-pk")
+    return runs[:limit] if limit else runs
+
+
+def connection_run_counts() -> dict[str, dict[str, Any]]:
+    """{connection name: {"runs": n, "last_at": datetime}} over real (non-dry) runs."""
+    rows = (
+        PublishRun.objects.filter(dry_run=False)
+        .values("connection_name")
+        .annotate(runs=Count("pk"), last_at=Max("created_at"))
+        .order_by()
+    )
+    return {row["connection_name"]: row for row in rows}
+
+
+# -- connections -----------------------------------------------------------------------------------------------------
+
+AUTH_LABELS = {
+    "basic": "Basic (user name and password)",
+    "bearer": "Bearer token",
+    "none": "None",
+}
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """A configured connection as the screens may show it: never a credential.
+
+    `error` is set when the connection's settings are unusable (the message
+    names the variable, never its value); such a connection cannot be chosen.
+    """
+
+    name: str
+    base_url: str = ""
+    auth_kind: str = ""
+    framework_version: str = ""
+    metadata_context: str = ""
+    is_sandbox: bool = False
+    error: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return not self.error
+
+    @property
+    def auth_label(self) -> str:
+        return AUTH_LABELS.get(self.auth_kind, self.auth_kind)
+
+    @property
+    def label(self) -> str:
+        """How a picker names it: "default (built-in sandbox)", "prod (https://…)"."""
+        if self.error:
+            return f"{self.name} (not usable: settings incomplete)"
+        where = "built-in sandbox" if self.is_sandbox else self.base_url
+        return f"{self.name} ({where})"
+
+
+def _info(connection) -> ConnectionInfo:
+    safe = connection.describe_safe()
+    return ConnectionInfo(
+        name=safe["name"],
+        base_url=safe["base_url"],
+        auth_kind=safe["auth_kind"],
+        framework_version=safe["framework_version"],
+        metadata_context=safe["metadata_context"],
+        is_sandbox=connection.is_sandbox,
+    )
+
+
+def _listed_names(environ) -> list[str]:
+    names = ["default"]
+    for item in environ.get("CX_CONNECTIONS", "").split(","):
+        name = item.strip().lower()[:30]
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def connection_overview(environ=None) -> list[ConnectionInfo]:
+    """Every configured connection, ``default`` first; a broken one is listed with its error, not raised."""
+    env = os.environ if environ is None else environ
+    try:
+        return [_info(c) for c in list_connections(env)]
+    except ConnectionConfigError:
+        pass  # one connection's bad settings must not hide the others: read them one by one
+    overview = []
+    for name in _listed_names(env):
+        try:
+            overview.append(_info(get_connection(name, env)))
+        except ConnectionConfigError as exc:
+            overview.append(ConnectionInfo(name=name, error=redaction.redact(exc.message)))
+    return overview
+
+
+class UnknownConnection(Exception):
+    """A connection name that is not configured, or whose settings are unusable; `message` says which."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+def find_connection(name: str, overview: list[ConnectionInfo] | None = None) -> ConnectionInfo:
+    """The usable connection called `name` (case-insensitive); raises UnknownConnection with a clear message."""
+    overview = connection_overview() if overview is None else overview
+    key = (name or "").strip().lower()
+    for info in overview:
+        if info.name == key:
+            if info.error:
+                raise UnknownConnection(f"Connection {info.name} cannot be used: {info.error}")
+            return info
+    known = ", ".join(info.name for info in overview)
+    raise UnknownConnection(f"There is no connection called “{(name or '').strip()[:40]}”. Configured: {known}.")
+
+
+# -- the built-in sandbox ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SandboxTask:
+    number: str
+    remote_id: Any
+    sequence: Any
+    activity_template_id: Any
+    activity_id: Any
+    assigned_to: str
+
+
+@dataclass
+class SandboxStep:
+    number: str
+    remote_id: Any
+    name: str
+    step_type: str
+    type_label: str
+    sequence: Any
+    tasks: list[SandboxTask] = field(default_factory=list)
+    serves: list[str] = field(default_factory=list)  # names of the objectives it serves
+
+
+@dataclass
+class SandboxObjective:
+    number: str
+    remote_id: Any
+    name: str
+    status: str
+    sequence: Any
+
+
+@dataclass
+class SandboxStageView:
+    number: str
+    remote_id: Any
+    name: str
+    sequence: Any
+    lifecycle_value: str
+    description: str
+    change_indicator: str
+    updated_at: datetime
+    objectives: list[SandboxObjective] = field(default_factory=list)
+    steps: list[SandboxStep] = field(default_factory=list)
+
+
+@dataclass
+class SandboxOrchestrationView:
+    number: str
+    remote_id: int
+    name: str
+    description: str
+    object_code: str
+    updated_at: datetime
+    stages: list[SandboxStageView] = field(default_factory=list)
+    local_number: str = ""  # the same number as a local draft, for a link to the designer
+
+
+def _rows(document: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """A nested child array of a stored stage, in display order; tolerant of odd shapes (it is remote data)."""
+    rows = document.get(name)
+    if isinstance(rows, dict):  # a collection object {"items": [...]}
+        rows = rows.get("items")
+    rows = [row for row in rows or [] if isinstance(row, dict)]
+    return sorted(rows, key=_order)
+
+
+def _order(item: dict[str, Any]) -> tuple[int, str]:
+    sequence = item.get("DisplaySequence")
+    return (sequence if isinstance(sequence, int) else 0, str(item.get("OrchestrationStageNumber", "")))
+
+
+def _step_label(value: Any) -> str:
+    try:
+        return StepType(value).label
+    except ValueError:
+        return str(value or "?")
+
+
+def _stage_view(row: SandboxStage) -> SandboxStageView:
+    doc = row.document if isinstance(row.document, dict) else {}
+    stage = SandboxStageView(
+        number=row.number,
+        remote_id=doc.get("OrchestrationStageId", row.remote_id),
+        name=str(doc.get("StageName", "")),
+        sequence=doc.get("DisplaySequence"),
+        lifecycle_value=str(doc.get("LifecycleAttrValue", "")),
+        description=str(doc.get("StageDescription", "")),
+        change_indicator=row.change_indicator,
+        updated_at=row.updated_at,
+    )
+    objectives = {}
+    for item in _rows(doc, "StageObjectives"):
+        objective = SandboxObjective(
+            number=str(item.get("StageObjectiveNumber", "")),
+            remote_id=item.get("StageObjectiveId"),
+            name=str(item.get("ObjectiveName", "")),
+            status=str(item.get("ObjectiveStatus", "")),
+            sequence=item.get("DisplaySequence"),
+        )
+        objectives[objective.number] = objective
+        stage.objectives.append(objective)
+    steps = {}
+    for item in _rows(doc, "Steps"):
+        step = SandboxStep(
+            number=str(item.get("OrchestrationStepNumber", "")),
+            remote_id=item.get("OrchestrationStepId"),
+            name=str(item.get("OrchestrationStepName", "")),
+            step_type=str(item.get("StepType", "")),
+            type_label=_step_label(item.get("StepType")),
+            sequence=item.get("DisplaySequence"),
+        )
+        steps[step.number] = step
+        stage.steps.append(step)
+    for item in _rows(doc, "StepTasks"):
+        step = steps.get(str(item.get("OrchestrationStepNumber", "")))
+        if step is not None:
+            step.tasks.append(
+                SandboxTask(
+                    number=str(item.get("StepTasksNumber", "")),
+                    remote_id=item.get("StepTasksId"),
+                    sequence=item.get("DisplaySequence"),
+                    activity_template_id=item.get("ActivityTemplateId"),
+                    activity_id=item.get("ActivityId"),
+                    assigned_to=str(item.get("AssignedTo", "")),
+                )
+            )
+    for item in doc.get("StepObjectivesAssociations") or []:
+        if not isinstance(item, dict):
+            continue
+        step = steps.get(str(item.get("OrchestrationStepNumber", "")))
+        objective = objectives.get(str(item.get("StageObjectiveNumber", "")))
+        if step is not None and objective is not None:
+            step.serves.append(objective.name or objective.number)
+    return stage
+
+
+def sandbox_contents() -> list[SandboxOrchestrationView]:
+    """What the built-in sandbox holds: orchestrations by number, their stages in display order, every id."""
+    rows = SandboxOrchestration.objects.prefetch_related(
+        Prefetch("stages", queryset=SandboxStage.objects.order_by("number"))
+    ).order_by("number")
+    out = []
+    for row in rows:
+        attributes = row.attributes if isinstance(row.attributes, dict) else {}
+        view = SandboxOrchestrationView(
+            number=row.number,
+            remote_id=row.remote_id,
+            name=str(attributes.get("OrchestrationName", "")),
+            description=str(attributes.get("OrchestrationDescription", "")),
+            object_code=str(attributes.get("ObjectCode", "")),
+            updated_at=row.updated_at,
+        )
+        stages = [_stage_view(stage) for stage in row.stages.all()]
+        view.stages = sorted(stages, key=lambda s: (s.sequence if isinstance(s.sequence, int) else 0, s.number))
+        out.append(view)
+    local = set(Orchestration.objects.filter(number__in=[v.number for v in out]).values_list("number", flat=True))
+    for view in out:
+        view.local_number = view.number if view.number in local else ""
+    return out

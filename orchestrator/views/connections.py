@@ -1,0 +1,94 @@
+"""The connections overview and pulling a remote orchestration into a local draft."""
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from .. import selectors_publish as selectors
+from ..models.numbers import NUMBER_MAX_LENGTH
+from ..services.pulling import PullError, orchestration_pull
+from .publish_support import INVALID, go, messages_oob, publish_required, view_runs_required
+
+PAGE = "orchestrator/connections.html"
+
+
+class PullForm(forms.Form):
+    number = forms.CharField(
+        label="Orchestration number",
+        max_length=NUMBER_MAX_LENGTH,
+        help_text="The OrchestrationNumber on the remote, e.g. ORCH-DEMO-B2B.",
+    )
+    connection = forms.CharField(label="From connection", max_length=40)
+    # Where the form was: "publish" (the publish page of that orchestration) or "" (connections page).
+    origin = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, overview=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.overview = overview if overview is not None else selectors.connection_overview()
+        self.fields["connection"].widget = forms.Select(
+            choices=[(info.name, info.label) for info in self.overview if info.usable]
+        )
+        origin = self.data.get("origin") if self.is_bound else self.initial.get("origin")
+        if origin == "publish":  # the publish page pulls its own orchestration from the chosen connection
+            self.fields["number"].widget = forms.HiddenInput()
+            self.fields["connection"].widget = forms.HiddenInput()
+
+    def clean_number(self) -> str:
+        return self.cleaned_data["number"].strip()
+
+    def clean_connection(self) -> str:
+        try:
+            return selectors.find_connection(self.cleaned_data["connection"], self.overview).name
+        except selectors.UnknownConnection as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+def _context(form: PullForm | None = None) -> dict:
+    overview = selectors.connection_overview()
+    counts = selectors.connection_run_counts()
+    return {
+        "rows": [(info, counts.get(info.name, {})) for info in overview],
+        "pull_form": form or PullForm(overview=overview, auto_id="pull-%s"),
+    }
+
+
+@require_safe
+@view_runs_required
+def connections(request):
+    """Every configured connection: where it points and how it authenticates, never a credential."""
+    return render(request, PAGE, _context())
+
+
+@require_POST
+@publish_required
+def pull_orchestration(request):
+    """Create or replace the local draft `number` from what a connection holds, then open it."""
+    form = PullForm(request.POST, auto_id="pull-%s")
+    pull_problems: list[tuple[str, str]] = []
+    if form.is_valid():
+        number, connection = form.cleaned_data["number"], form.cleaned_data["connection"]
+        try:
+            result = orchestration_pull(number=number, connection_name=connection, user=request.user)
+        except PullError as exc:
+            form.add_error(None, exc.message)
+            pull_problems = exc.problems
+        else:
+            orch = result.orchestration
+            verb = "Created" if result.created else "Replaced"
+            messages.success(
+                request,
+                f"{verb} the draft {orch.name} ({orch.number}) from {connection}: {result.summary}. "
+                f"{result.unchanged_stages} stage(s) match the remote and will not be sent again.",
+            )
+            return go(request, reverse("designer", args=[orch.number]))
+    ctx = {"pull_form": form, "pull_problems": pull_problems[:50], "pull_more": max(0, len(pull_problems) - 50)}
+    if request.htmx:
+        html = render_to_string(f"{PAGE}#pull-form", ctx, request) + messages_oob(request)
+        return HttpResponse(html, status=INVALID)
+    page = _context(form)
+    page.update(ctx)
+    return render(request, PAGE, page, status=INVALID)

@@ -1,0 +1,275 @@
+"""The publish screens: the plan per connection, starting a publish, a run's live progress and journal.
+
+A publish runs in the background (`tasks.publish_in_background`); the run page
+polls its `#progress` fragment every second while the run is queued or
+running and renders it without the trigger once the run has finished (or
+its worker died), so polling stops by itself. The journal is sent once, out
+of band, with the last poll.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from .. import selectors_publish as selectors
+from ..models import Orchestration, PublishAction, PublishRun, PublishRunStatus, PublishStageStatus
+from ..services.publishing import PublishNotResumable, active_run, can_resume, is_stale, publish_cancel, publish_plan
+from ..services.publishing import resumable_run as latest_resumable_run
+from ..tasks import publish_in_background, resume_in_background
+from .connections import PullForm
+from .publish_support import (
+    INVALID,
+    Exchange,
+    error_page,
+    go,
+    messages_oob,
+    publish_required,
+    view_runs_required,
+)
+
+PAGE = "orchestrator/publish.html"
+RUN_PAGE = "orchestrator/publish_run.html"
+RUNS_PAGE = "orchestrator/publish_runs.html"
+RUNS_PAGE_SIZE = 50
+# A queued run nobody picked up after this long: say that a worker may be missing.
+WORKER_HINT_AFTER = timedelta(seconds=10)
+
+STAGE_STATUS_TEXT = {
+    PublishStageStatus.PLANNED: "Planned",
+    PublishStageStatus.SENT: "Sending…",
+    PublishStageStatus.DONE: "✓ Done",
+    PublishStageStatus.FAILED: "✗ Failed",
+    PublishStageStatus.SKIPPED: "— Unchanged, not sent",
+}
+
+
+def _orchestration_or_404(request, number: str):
+    orch = Orchestration.objects.filter(number=number).first()
+    if orch is None:
+        return None, error_page(request, f"There is no orchestration numbered “{number[:64]}”.", status=404)
+    return orch, None
+
+
+def _run_or_404(request, run_id: int):
+    try:
+        return selectors.publish_run_progress(run_id), None
+    except PublishRun.DoesNotExist:
+        return None, error_page(request, f"There is no publish run #{run_id}.", status=404)
+
+
+# -- the publish page ---------------------------------------------------------------------------------------------
+
+
+def publish_context(request, orch: Orchestration, connection_name: str) -> tuple[dict, int]:
+    """The publish page's context for `connection_name` (or the first usable one), and its HTTP status."""
+    overview = selectors.connection_overview()
+    usable = [info for info in overview if info.usable]
+    status, error, chosen = 200, "", None
+    try:
+        chosen = selectors.find_connection(connection_name or (usable[0].name if usable else "default"), overview)
+    except selectors.UnknownConnection as exc:
+        error = exc.message
+        status = INVALID if connection_name else 200  # a typo in the URL, versus nothing configured at all
+    plan = publish_plan(orch, chosen.name) if chosen else None
+    active = active_run(orch)
+    return {
+        "o": orch,
+        "connections": overview,
+        "chosen": chosen,
+        "connection_error": error,
+        "plan": plan,
+        "plan_rows": [(line, PublishAction(line.action).label, *line.request(orch.number)) for line in plan.stages]
+        if plan
+        else [],
+        "active": active,
+        "resumable": latest_resumable_run(orch, chosen.name) if chosen and not active else None,
+        "runs": selectors.orchestration_runs(orch),
+        "pull_form": PullForm(
+            overview=overview,
+            initial={"number": orch.number, "connection": chosen.name, "origin": "publish"},
+            auto_id="pull-%s",
+        )
+        if chosen
+        else None,
+    }, status
+
+
+@require_safe
+@view_runs_required
+def publish_page(request, number: str):
+    """The connection picker, the plan for the chosen connection and the latest runs."""
+    orch, missing = _orchestration_or_404(request, number)
+    if missing:
+        return missing
+    ctx, status = publish_context(request, orch, request.GET.get("connection", "").strip())
+    if request.htmx and request.htmx.target == "plan":
+        return render(request, f"{PAGE}#plan", ctx, status=status)
+    return render(request, PAGE, ctx, status=status)
+
+
+@require_POST
+@publish_required
+def publish_start(request, number: str):
+    """Queue a publish and go to its run page; a second click lands on the run already going."""
+    orch, missing = _orchestration_or_404(request, number)
+    if missing:
+        return missing
+    name = request.POST.get("connection", "").strip()
+    try:
+        chosen = selectors.find_connection(name or "default")
+    except selectors.UnknownConnection as exc:
+        messages.error(request, f"Not published: {exc.message}")
+        ctx, _ = publish_context(request, orch, "")
+        ctx["connection_error"] = exc.message
+        if request.htmx:
+            html = render_to_string(f"{PAGE}#plan", ctx, request) + messages_oob(request)
+            return HttpResponse(html, status=INVALID)
+        return render(request, PAGE, ctx, status=INVALID)
+    already = active_run(orch)
+    run = publish_in_background(orchestration=orch, connection_name=chosen.name, user=request.user)
+    if already is not None and run.pk == already.pk:
+        messages.info(
+            request,
+            f"A publish of {orch.name} to {run.connection_name} was already under way; here it is. "
+            "Publish again once it has finished.",
+        )
+    else:
+        messages.success(request, f"Publishing {orch.name} to {chosen.name}.")
+    return go(request, reverse("publish_run", args=[run.pk]))
+
+
+@require_safe
+@view_runs_required
+def publish_runs(request, number: str):
+    """Every publish of one orchestration, newest first."""
+    orch, missing = _orchestration_or_404(request, number)
+    if missing:
+        return missing
+    page = Paginator(selectors.orchestration_runs(orch, limit=None), RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, RUNS_PAGE, {"o": orch, "runs": page.object_list, "page": page})
+
+
+# -- the run page -------------------------------------------------------------------------------------------------
+
+
+def _summary(run: PublishRun, stages: list, stale: bool) -> str:
+    """One sentence for the live region: where the run is."""
+    if stale:
+        return (
+            f"The worker publishing run #{run.pk} stopped answering "
+            f"(last sign of life {timezone.localtime(run.heartbeat_at or run.created_at):%H:%M:%S}). "
+            "Resume continues where it stopped; stages already done are not sent again."
+        )
+    if run.status == PublishRunStatus.QUEUED:
+        return "Queued: waiting for a worker to start the publish."
+    if run.status == PublishRunStatus.RUNNING:
+        if not stages:
+            return "Running: reading the remote orchestration and checking its metadata."
+        sends = [s for s in stages if s.status != PublishStageStatus.SKIPPED]
+        done = sum(1 for s in sends if s.status == PublishStageStatus.DONE)
+        return f"Running: {done} of {len(sends)} stage(s) published."
+    return run.message or run.get_status_display()
+
+
+def run_context(run: PublishRun, *, journal: bool) -> dict:
+    """The run page's context; `journal` loads the HTTP exchanges too (one query)."""
+    stages = list(run.stages.all())
+    for stage in stages:
+        stage.status_text = STAGE_STATUS_TEXT.get(stage.status, stage.get_status_display())
+    stale = is_stale(run)
+    finished = sum(1 for s in stages if s.status in (PublishStageStatus.DONE, PublishStageStatus.SKIPPED))
+    summary = _summary(run, stages, stale)
+    return {
+        "run": run,
+        "o": run.orchestration,
+        "stages": stages,
+        "finished_count": finished,
+        "stale": stale,
+        "polling": run.is_active and not stale,
+        "resumable": can_resume(run),
+        "cancellable": run.status == PublishRunStatus.QUEUED or stale,
+        "waiting_for_worker": run.status == PublishRunStatus.QUEUED
+        and not stale
+        and run.created_at < timezone.now() - WORKER_HINT_AFTER,
+        "summary": summary,
+        # Changes whenever the summary would; the page sends it back so a poll re-announces only news.
+        "summary_key": f"{run.status}:{finished}:{len(stages)}:{int(stale)}",
+        "exchanges": [Exchange.of(e) for e in selectors.publish_run_journal(run)] if journal else None,
+    }
+
+
+@require_safe
+@view_runs_required
+def publish_run(request, run_id: int):
+    """A run: per-stage progress (polled while it runs), then the journal of every HTTP exchange."""
+    run, missing = _run_or_404(request, run_id)
+    if missing:
+        return missing
+    if request.htmx and request.htmx.target == "progress":
+        ctx = run_context(run, journal=not run.is_active or is_stale(run))
+        parts = [render_to_string(f"{RUN_PAGE}#progress", ctx, request)]
+        if ctx["summary_key"] != request.GET.get("seen"):
+            parts.append(render_to_string(f"{RUN_PAGE}#summary", {**ctx, "oob": True}, request))
+        if ctx["exchanges"] is not None:
+            parts.append(render_to_string(f"{RUN_PAGE}#journal", {**ctx, "oob": True}, request))
+        return HttpResponse("".join(parts))
+    ctx = run_context(run, journal=True)
+    return render(request, RUN_PAGE, ctx)
+
+
+def _run_refusal(request, run: PublishRun, message: str) -> HttpResponse:
+    """The run page (or its progress fragment) with why the action was refused, as a 409."""
+    messages.error(request, message)
+    run = selectors.publish_run_progress(run.pk)
+    ctx = run_context(run, journal=not request.htmx)
+    if request.htmx:
+        html = render_to_string(f"{RUN_PAGE}#progress", ctx, request) + messages_oob(request)
+        response = HttpResponse(html, status=409)
+        response["HX-Retarget"] = "#progress"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return render(request, RUN_PAGE, ctx, status=409)
+
+
+@require_POST
+@publish_required
+def publish_resume(request, run_id: int):
+    """Continue a partial or failed run, or one whose worker died, from where it stopped."""
+    run, missing = _run_or_404(request, run_id)
+    if missing:
+        return missing
+    try:
+        resumed = resume_in_background(run=run, user=request.user)
+    except PublishNotResumable as exc:
+        return _run_refusal(request, run, str(exc))
+    if resumed.pk != run.pk:
+        messages.info(request, f"Another publish of {run.orchestration.name} is under way; here it is.")
+    else:
+        messages.success(request, f"Resuming run #{run.pk}: stages already done are not sent again.")
+    return go(request, reverse("publish_run", args=[resumed.pk]))
+
+
+@require_POST
+@publish_required
+def publish_cancel_view(request, run_id: int):
+    """Give up a run no worker is executing (still queued, or its worker died)."""
+    run, missing = _run_or_404(request, run_id)
+    if missing:
+        return missing
+    cancelled = publish_cancel(run=run, user=request.user)
+    if cancelled.status != PublishRunStatus.CANCELLED:
+        return _run_refusal(
+            request,
+            run,
+            f"Run #{run.pk} is {cancelled.get_status_display().lower()}: only a queued run, or one whose worker "
+            "stopped answering, can be cancelled.",
+        )
+    messages.success(request, f"Cancelled run #{run.pk}. Stages already sent stay published.")
+    return go(request, reverse("publish_run", args=[run.pk]))
