@@ -8,6 +8,7 @@ from django.db.models import Model
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from ..models import Step
 from .designer_support import TEMPLATE, describe
@@ -65,7 +66,10 @@ def render_form(
         "editable": True,
         **(extra or {}),
     }
-    return render(request, f"{TEMPLATE}#item-form", context, status=status)
+    response = render(request, f"{TEMPLATE}#item-form", context, status=status)
+    if status != 200:  # a refusal may come with a message (a conflict does): show it now
+        response.content += render_to_string(f"{TEMPLATE}#messages-oob", {}, request).encode()
+    return response
 
 
 def _display(form: BaseForm, name: str, value: Any) -> str:

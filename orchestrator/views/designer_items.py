@@ -317,4 +317,6 @@ def item_reorder(request, number: str, kind: str, parent: str | None = None):
     parts = []
     if kind.name == "objective":
         parts = [Part("step-serves", {"step": s}, oob="true") for s in parent_in_tree.steps.all()]
+    elif kind.name == "step_task":  # their labels name their position ("step task 2 of “Call”")
+        parts = [Part("step_task-view", {"step_task": t}, oob="true") for t in parent_in_tree.tasks.all()]
     return respond(request, ctx, parts)

@@ -179,17 +179,20 @@ def _annotate(orch: Orchestration, by_stage: dict[str, list]) -> dict[str, Model
         stage.ui_label = describe(stage)
         stage.problem_count = len(by_stage.get(stage.number, ()))
         index[stage.number] = stage
-        for objective in stage.objectives.all():
+        for objective_position, objective in enumerate(stage.objectives.all(), start=1):
+            objective.position = objective_position
             objective.ui_label = describe(objective)
             objective.stage = stage  # the same object, so templates reach it without a query
             index[objective.number] = objective
-        for step in stage.steps.all():
+        for step_position, step in enumerate(stage.steps.all(), start=1):
+            step.position = step_position
             step.ui_label = describe(step)
             step.stage = stage
             step.objective_ids = {a.objective_id for a in step.associations.all()}
             step.summary = step_summary(step)
             index[step.number] = step
-            for task in step.tasks.all():
+            for task_position, task in enumerate(step.tasks.all(), start=1):
+                task.position = task_position
                 task.step = step
                 task.ui_label = describe(task)
                 index[task.number] = task

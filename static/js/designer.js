@@ -91,11 +91,26 @@
       focusElement($("button[type=submit]", conflict.closest("form")));
     }
     updateBulkCounts();
+    renumber();
   });
 
   // ---------------------------------------------------------------- reordering
 
+  // Positions shown in the rows follow the order on screen (after a drag, a move or a deletion).
+  function renumber() {
+    $$("ol.stages, ol.items").forEach((list) => {
+      Array.from(list.children).forEach((item, index) => {
+        const counter = document.getElementById(`${item.id}-main`)?.querySelector(".counter");
+        if (!counter) return;
+        counter.textContent = list.classList.contains("stages") || item.classList.contains("task")
+          ? String(index + 1)
+          : `${index + 1}.`;
+      });
+    });
+  }
+
   function saveOrder(list, movedNumber) {
+    renumber();
     const form = document.getElementById(list.dataset.reorderForm);
     if (!form) return;
     form.querySelector("[name=moved]").value = movedNumber || "";
