@@ -1,0 +1,165 @@
+"""The sandbox page: what the built-in sandbox holds, and resetting it."""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from orchestrator.models import PublishedStage, PublishRun, PublishRunStatus
+from orchestrator.models.sandbox import SandboxOrchestration, SandboxStage
+from orchestrator.services.publishing import orchestration_publish
+from tests.factories import build_orchestration
+
+pytestmark = pytest.mark.django_db
+
+URL = "/sandbox/"
+RESET = "/sandbox/reset/"
+
+
+def _client_for(user) -> Client:
+    role_client = Client()
+    role_client.force_login(user)
+    return role_client
+
+
+@pytest.fixture
+def publisher_client(publisher):
+    return _client_for(publisher)
+
+
+@pytest.fixture
+def designer_client(designer):
+    return _client_for(designer)
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    return _client_for(viewer)
+
+
+@pytest.fixture
+def published(db):
+    """An orchestration of three stages published to the built-in sandbox (the default connection)."""
+    orch = build_orchestration(stages=3, name="Enterprise playbook")
+    run = orchestration_publish(orchestration=orch)
+    assert run.status == PublishRunStatus.DONE, run.message
+    return orch
+
+
+def test_the_urls_are_named():
+    assert reverse("sandbox") == URL
+    assert reverse("sandbox_reset") == RESET
+
+
+def test_an_empty_sandbox_says_so(viewer_client):
+    html = viewer_client.get(URL).content.decode()
+    assert "The sandbox is empty. Publish an orchestration to default to see it here." in html
+
+
+def test_the_sandbox_shows_what_was_published_as_an_outline_with_remote_ids(viewer_client, published):
+    response = viewer_client.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    stored = SandboxOrchestration.objects.get(number=published.number)
+    assert "1 orchestration, 3 stages." in html
+    assert f"Enterprise playbook <code>{published.number}</code>" in html
+    assert f"<dt>OrchestrationId</dt><dd>{stored.remote_id}</dd>" in html
+    assert html.count('class="sandbox-stage"') == 3
+    for stage in published.stages.order_by("display_sequence"):
+        remote = SandboxStage.objects.get(orchestration=stored, number=stage.number)
+        assert f"<code>{stage.number}</code> id {remote.remote_id}" in html
+    positions = [html.index(f'<span class="stage-name">Stage {i}</span>') for i in (1, 2, 3)]
+    assert positions == sorted(positions)  # display order
+    assert html.count('<span class="stage-counts">2 objectives, 3 steps</span>') == 3
+    assert "Serves Objective 1.1" in html
+    assert '<span class="tag step-type">Next stage</span> <span class="step-name">Advance 1</span>' in html
+    assert "Step task 2: activity template 300100000000101, activity 300100000000202, assigned to owner" in html
+    assert reverse("designer", args=[published.number]) in html
+
+
+def test_names_the_remote_holds_are_escaped(viewer_client, published):
+    stage = SandboxStage.objects.filter(orchestration__number=published.number).first()
+    stage.document = {**stage.document, "StageName": "<img src=x onerror=alert(1)>"}
+    stage.save()
+    html = viewer_client.get(URL).content.decode()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_odd_documents_do_not_break_the_page(viewer_client, published):
+    stage = SandboxStage.objects.filter(orchestration__number=published.number).first()
+    stage.document = {"StageName": "Bare", "Steps": {"items": [{"OrchestrationStepName": "Lone", "StepType": "ODD"}]}}
+    stage.save()
+    response = viewer_client.get(URL)
+    assert response.status_code == 200
+    assert '<span class="tag step-type">ODD</span> <span class="step-name">Lone</span>' in response.content.decode()
+
+
+def test_the_page_queries_do_not_grow_with_the_sandbox(viewer_client):
+    def queries() -> int:
+        viewer_client.get(URL)
+        with CaptureQueriesContext(connection) as ctx:
+            assert viewer_client.get(URL).status_code == 200
+        return len(ctx.captured_queries)
+
+    orchestration_publish(orchestration=build_orchestration(stages=2))
+    small = queries()
+    orchestration_publish(orchestration=build_orchestration(stages=6))
+    orchestration_publish(orchestration=build_orchestration(stages=4))
+    assert queries() == small
+
+
+def test_only_publishers_see_the_reset_control(viewer_client, designer_client, publisher_client):
+    assert "Reset sandbox" not in viewer_client.get(URL).content.decode()
+    assert "Reset sandbox" not in designer_client.get(URL).content.decode()
+    assert "Reset sandbox" in publisher_client.get(URL).content.decode()
+
+
+def test_the_page_needs_a_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_reset_empties_the_sandbox_and_the_next_plan_creates_everything_again(publisher_client, published):
+    assert PublishedStage.objects.filter(orchestration=published, connection_name="default").count() == 3
+    response = publisher_client.post(RESET, {"confirm": "yes"})
+    assert response.status_code == 302 and response["Location"] == URL
+    assert not SandboxOrchestration.objects.exists() and not SandboxStage.objects.exists()
+    assert not PublishedStage.objects.filter(connection_name="default").exists()
+    html = publisher_client.get(URL).content.decode()
+    assert "Emptied the sandbox: removed 1 orchestration(s) and 3 stage(s)." in html
+    assert "The sandbox is empty." in html
+    plan = publisher_client.get(reverse("publish_page", args=[published.number])).content.decode()
+    assert "3 to create, 0 to update, 0 to delete, 0 unchanged" in plan
+    # and a publish really recreates it
+    run = orchestration_publish(orchestration=published)
+    assert run.status == PublishRunStatus.DONE
+    assert SandboxStage.objects.count() == 3
+
+
+def test_reset_without_the_confirmation_removes_nothing(publisher_client, published):
+    response = publisher_client.post(RESET, {})
+    assert response.status_code == 422
+    assert "Nothing was removed: tick the box to confirm" in response.content.decode()
+    assert SandboxStage.objects.count() == 3
+
+
+def test_reset_is_for_publishers_with_a_csrf_token(designer_client, viewer_client, publisher, published):
+    assert designer_client.post(RESET, {"confirm": "yes"}).status_code == 403
+    assert viewer_client.post(RESET, {"confirm": "yes"}).status_code == 403
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(publisher)
+    assert strict.post(RESET, {"confirm": "yes"}).status_code == 403
+    anonymous = Client().post(RESET, {"confirm": "yes"})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("login"))
+    assert SandboxStage.objects.count() == 3
+    assert PublishRun.objects.count() == 1
+
+
+def test_reset_leaves_records_of_real_connections_alone(publisher_client, published, monkeypatch):
+    PublishedStage.objects.filter(orchestration=published).update(connection_name="prod")
+    monkeypatch.setenv("CX_CONNECTIONS", "prod")
+    monkeypatch.setenv("CX_PROD_BASE_URL", "https://cx.example.com")
+    assert publisher_client.post(RESET, {"confirm": "yes"}).status_code == 302
+    assert PublishedStage.objects.filter(connection_name="prod").count() == 3
