@@ -10,6 +10,7 @@ import re
 import threading
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
 from django.db import connections
 from django_tasks_db.management.commands import db_worker
@@ -119,3 +120,36 @@ def test_publish_through_the_database_queue_and_watch_the_page_poll_to_done(
     assert not worker.is_alive()
     assert PublishRun.objects.get().status == PublishRunStatus.DONE
     expect_sandbox_as_designed(page, orch, expected)
+
+
+def severe_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page (axe ships inside axe-playwright-python)."""
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
+        for v in results.response["violations"]
+        if v.get("impact") in {"serious", "critical"}
+    ]
+
+
+def test_the_publish_screens_are_accessible(page, live_server, login, publisher):
+    orch, expected = seed_demo()
+    open_plan(page, live_server, login, publisher, orch, expected)
+    assert severe_violations(page) == []
+    page.get_by_role("button", name="Publish to default").click()
+    expect_done(page, expected)  # leaves one exchange of the journal open
+    assert severe_violations(page) == []
+    # A run that failed part-way, as its page shows it with Resume.
+    run = PublishRun.objects.get()
+    PublishRun.objects.filter(pk=run.pk).update(status=PublishRunStatus.PARTIAL, message="Refused at stage 2.")
+    run.stages.filter(position=2).update(status="failed", remote_message="StageName is too long.", remote_status=400)
+    page.reload()
+    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    expect(page.locator("#progress .remote-message")).to_have_text("HTTP 400: StageName is too long.")
+    assert severe_violations(page) == []
+    expect_sandbox_as_designed(page, orch, expected)
+    page.get_by_text("Reset the sandbox…").click()
+    assert severe_violations(page) == []
+    page.get_by_role("navigation").get_by_role("link", name="Connections").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connections")
+    assert severe_violations(page) == []
