@@ -170,19 +170,58 @@ def step_summary(step: Step) -> list[str]:
     return facts
 
 
+_PLACEHOLDER = "ITEM-NUMBER"
+# The URLs each kind of row links to (URL names, all taking the orchestration and the object's number).
+ROW_URLS = {
+    "stage": {
+        "edit": "stage_edit",
+        "delete": "stage_delete",
+        "objective_new": "objective_new",
+        "objective_reorder": "objective_reorder",
+        "step_new": "step_new",
+        "step_reorder": "step_reorder",
+    },
+    "objective": {"edit": "objective_edit", "delete": "objective_delete"},
+    "step": {
+        "edit": "step_edit",
+        "delete": "step_delete",
+        "objectives": "step_objectives",
+        "step_task_new": "step_task_new",
+        "step_task_reorder": "step_task_reorder",
+    },
+    "step_task": {"edit": "step_task_edit", "delete": "step_task_delete"},
+}
+
+
+class _RowUrls:
+    """Each URL reversed once per response, then filled in per row: a 100-stage outline has thousands."""
+
+    def __init__(self, number: str):
+        self.patterns = {
+            kind: {key: reverse(name, args=[number, _PLACEHOLDER]) for key, name in names.items()}
+            for kind, names in ROW_URLS.items()
+        }
+
+    def __call__(self, kind: str, obj: Model) -> dict[str, str]:
+        return {key: url.replace(_PLACEHOLDER, obj.number) for key, url in self.patterns[kind].items()}
+
+
 def _annotate(orch: Orchestration, by_stage: dict[str, list]) -> dict[str, Model]:
     """Label every object for the templates and index it by number (prefetched lists only: no queries)."""
     index: dict[str, Model] = {orch.number: orch}
+    urls = _RowUrls(orch.number)
     orch.ui_label = describe(orch)
     for position, stage in enumerate(orch.stages.all(), start=1):
         stage.position = position
         stage.ui_label = describe(stage)
         stage.problem_count = len(by_stage.get(stage.number, ()))
+        stage.urls = urls("stage", stage)
         index[stage.number] = stage
         for objective_position, objective in enumerate(stage.objectives.all(), start=1):
             objective.position = objective_position
             objective.ui_label = describe(objective)
             objective.stage = stage  # the same object, so templates reach it without a query
+            objective.urls = urls("objective", objective)
             index[objective.number] = objective
         for step_position, step in enumerate(stage.steps.all(), start=1):
             step.position = step_position
@@ -190,11 +229,13 @@ def _annotate(orch: Orchestration, by_stage: dict[str, list]) -> dict[str, Model
             step.stage = stage
             step.objective_ids = {a.objective_id for a in step.associations.all()}
             step.summary = step_summary(step)
+            step.urls = urls("step", step)
             index[step.number] = step
             for task_position, task in enumerate(step.tasks.all(), start=1):
                 task.position = task_position
                 task.step = step
                 task.ui_label = describe(task)
+                task.urls = urls("step_task", task)
                 index[task.number] = task
     return index
 

@@ -114,6 +114,7 @@ def test_build_an_orchestration_with_no_problems_by_keyboard_alone(page, live_se
     type_into_focused(page, "Name", "Keyboard playbook")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Keyboard playbook")
+    page.wait_for_load_state()  # the designer's script listens for shortcuts once the page has loaded
     problems = page.locator("#problems")
     expect(problems).to_contain_text("has no stages yet")
 
