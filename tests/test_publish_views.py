@@ -343,6 +343,12 @@ def test_a_failed_stage_shows_the_remote_message_escaped_and_truncated(publisher
     assert 'id="resume-button"' in html
 
 
+def test_a_poll_of_a_run_that_is_gone_tells_htmx_to_stop(publisher_client):
+    response = publisher_client.get(reverse("publish_run", args=[31337]), headers={**HTMX, "HX-Target": "progress"})
+    assert response.status_code == 286  # htmx stops polling on 286
+    assert "Run #31337 no longer exists." in response.content.decode()
+
+
 def test_readers_see_runs_without_resume_or_cancel(designer_client, orchestration):
     run = make_run(orchestration, heartbeat_age=3600)
     html = designer_client.get(run_url(run)).content.decode()
@@ -428,7 +434,9 @@ def test_resume_checks_role_csrf_and_the_run(client, designer_client, csrf_clien
     assert run.status == PublishRunStatus.PARTIAL
 
 
-def test_a_queued_run_can_be_cancelled_but_a_live_one_cannot(publisher_client, orchestration, designer_client):
+def test_a_queued_run_can_be_cancelled_but_a_live_one_cannot(
+    publisher_client, orchestration, designer_client, csrf_client
+):
     queued = make_run(orchestration, status=PublishRunStatus.QUEUED)
     assert designer_client.post(reverse("publish_cancel", args=[queued.pk])).status_code == 403
     response = publisher_client.post(reverse("publish_cancel", args=[queued.pk]))
@@ -436,7 +444,11 @@ def test_a_queued_run_can_be_cancelled_but_a_live_one_cannot(publisher_client, o
     queued.refresh_from_db()
     assert queued.status == PublishRunStatus.CANCELLED
     live = make_run(orchestration)
-    response = publisher_client.post(reverse("publish_cancel", args=[live.pk]))
+    url = reverse("publish_cancel", args=[live.pk])
+    assert Client().post(url)["Location"].startswith(reverse("login"))
+    assert csrf_client.post(url).status_code == 403
+    assert publisher_client.post(reverse("publish_cancel", args=[424242])).status_code == 404
+    response = publisher_client.post(url)
     assert response.status_code == 409
     assert "only a queued run, or one whose worker stopped answering, can be cancelled" in response.content.decode()
 
@@ -452,6 +464,7 @@ def test_the_runs_list_shows_every_publish_of_the_orchestration(publisher_client
     html = publisher_client.get(url).content.decode()
     assert "Published: all of it." in html and "the other one" not in html
     assert viewer_client.get(url).status_code == 403
+    assert Client().get(url)["Location"].startswith(reverse("login"))
     assert publisher_client.get(reverse("publish_runs", args=["ORCH-NOPE"])).status_code == 404
 
 

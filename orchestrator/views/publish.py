@@ -209,10 +209,15 @@ def run_context(run: PublishRun, *, journal: bool) -> dict:
 @view_runs_required
 def publish_run(request, run_id: int):
     """A run: per-stage progress (polled while it runs), then the journal of every HTTP exchange."""
+    polled = bool(request.htmx) and request.htmx.target == "progress"
     run, missing = _run_or_404(request, run_id)
     if missing:
+        if polled:  # 286 tells htmx to stop polling; the fragment says why
+            return HttpResponse(
+                f'<section id="progress"><p role="alert">Run #{run_id} no longer exists.</p></section>', status=286
+            )
         return missing
-    if request.htmx and request.htmx.target == "progress":
+    if polled:
         ctx = run_context(run, journal=not run.is_active or is_stale(run))
         parts = [render_to_string(f"{RUN_PAGE}#progress", ctx, request)]
         if ctx["summary_key"] != request.GET.get("seen"):
