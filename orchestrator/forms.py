@@ -95,6 +95,10 @@ class OrchestrationCreateForm(forms.ModelForm):
         # The number is already suggested: the name is what the user types first.
         self.fields["name"].widget.attrs["autofocus"] = True
 
+    def validate_unique(self):
+        # The service checks the number against every number ever issued, with a clearer message.
+        pass
+
     def clean_number(self):
         number = self.cleaned_data["number"].strip()
         if not NUMBER_PATTERN.match(number):

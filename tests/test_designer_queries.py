@@ -21,7 +21,6 @@ FRAGMENTS = {
     "designer page": lambda o: reverse("designer", args=[o.number]),
     "header": lambda o: reverse("orchestration_header", args=[o.number]),
     "header edit form": lambda o: reverse("orchestration_header_edit", args=[o.number]),
-    "problems": lambda o: reverse("designer_problems", args=[o.number]),
     "stage row": lambda o: reverse("stage_row", args=[o.number, stage(o, 2).number]),
     "stage edit form": lambda o: reverse("stage_edit", args=[o.number, stage(o, 2).number]),
     "stage new form": lambda o: reverse("stage_new", args=[o.number]),

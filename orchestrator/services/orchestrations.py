@@ -47,12 +47,12 @@ def orchestration_create(*, user, number: str, values: Mapping[str, Any]) -> Orc
         raise ValidationError({"number": NUMBER_RULE})
     if number.lower() in RESERVED_NUMBERS:
         raise ValidationError({"number": f"“{number}” is a reserved word; choose another number."})
+    taken = ValidationError({"number": f"The number {number} is already used; numbers are never reused."})
+    if IssuedNumber.objects.filter(number=number).exists() or Orchestration.objects.filter(number=number).exists():
+        raise taken
     orch = Orchestration(number=number, updated_by=_user(user))
     _apply(orch, values)
-    orch.full_clean()
-    taken = ValidationError({"number": f"The number {number} is already used; numbers are never reused."})
-    if IssuedNumber.objects.filter(number=number).exists():
-        raise taken
+    orch.full_clean(validate_unique=False)  # the number was checked just above, with a clearer message
     try:
         with transaction.atomic():
             IssuedNumber.objects.create(number=number, kind="orchestration")

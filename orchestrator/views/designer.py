@@ -37,15 +37,6 @@ def designer(request, number: str):
     return render(request, TEMPLATE, designer_context(request, number))
 
 
-@require_safe
-@view_required
-def designer_problems(request, number: str):
-    """The problems panel alone (refreshed by the page after a failed request, and usable as a link target)."""
-    if not request.htmx:
-        return not_htmx(request, number, "problems")
-    return render(request, f"{TEMPLATE}#problems", designer_context(request, number))
-
-
 def _header_form(orch: Orchestration, data=None) -> OrchestrationHeaderForm:
     return OrchestrationHeaderForm(data=data, instance=orch, auto_id=f"orchestration-{orch.number}-%s")
 
