@@ -17,7 +17,7 @@ from orchestrator.models import (
     StepTask,
     StepType,
 )
-from orchestrator.services import drafts
+from orchestrator.services import bulk, drafts
 from orchestrator.services.drafts import DraftConflict, OrchestrationArchived, StaleEdit
 from orchestrator.validation import validate_orchestration
 from tests.factories import build_orchestration
@@ -240,19 +240,19 @@ def test_deletion_summary_of_a_step_names_links_and_served_objectives(stage, des
 
 def test_steps_bulk_update_skips_steps_whose_type_does_not_use_the_setting(stage, designer):
     ids = list(stage.steps.values_list("pk", flat=True))
-    result = drafts.steps_bulk_update(step_ids=ids, user=designer, values={"grace_period": 12})
+    result = bulk.steps_bulk_update(step_ids=ids, user=designer, values={"grace_period": 12})
     assert sorted(s.name for s in result.updated) == ["Call 1", "Meeting 1"]
     assert [s.name for s in result.skipped] == ["Advance 1"]
     assert list(stage.steps.order_by("display_sequence").values_list("grace_period", flat=True)) == [12, 12, None]
-    result = drafts.steps_bulk_update(step_ids=ids, user=designer, values={"allow_skip": True})
+    result = bulk.steps_bulk_update(step_ids=ids, user=designer, values={"allow_skip": True})
     assert len(result.updated) == 3
 
 
 def test_bulk_update_validates_values(stage, designer):
     ids = list(StepTask.objects.filter(step__stage=stage).values_list("pk", flat=True))
     with pytest.raises(ValidationError):
-        drafts.step_tasks_bulk_update(step_task_ids=ids, user=designer, values={"assigned_to": "NOBODY"})
-    drafts.step_tasks_bulk_update(step_task_ids=ids, user=designer, values={"assigned_to": AssignedTo.TEAM_MEMBER})
+        bulk.step_tasks_bulk_update(step_task_ids=ids, user=designer, values={"assigned_to": "NOBODY"})
+    bulk.step_tasks_bulk_update(step_task_ids=ids, user=designer, values={"assigned_to": AssignedTo.TEAM_MEMBER})
     assert set(StepTask.objects.filter(pk__in=ids).values_list("assigned_to", "version")) == {("TEAM_MEMBER", 2)}
 
 
@@ -260,7 +260,7 @@ def test_bulk_update_refuses_mixed_orchestrations(designer):
     a, b = build_orchestration(stages=1), build_orchestration(stages=1)
     ids = [a.stages.first().steps.first().pk, b.stages.first().steps.first().pk]
     with pytest.raises(DraftConflict):
-        drafts.steps_bulk_update(step_ids=ids, user=designer, values={"allow_skip": True})
+        bulk.steps_bulk_update(step_ids=ids, user=designer, values={"allow_skip": True})
 
 
 def test_building_a_valid_tree_through_the_services(designer):

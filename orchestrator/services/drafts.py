@@ -19,12 +19,13 @@ helper, and deletions close the gap so sequences stay 1..n.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
+from django.core import serializers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q
+from django.db.models import Model
 from django.utils import timezone
 
 from ..models import (
@@ -40,6 +41,7 @@ from ..models import (
     StepType,
 )
 from . import ordering
+from .snapshots import SNAPSHOT_FORMAT, DeletionSummary, deletion_snapshot, deletion_summary
 
 # What a user may change on each kind of object (everything else is managed here).
 EDITABLE_FIELDS: dict[type[Model], tuple[str, ...]] = {
@@ -49,9 +51,6 @@ EDITABLE_FIELDS: dict[type[Model], tuple[str, ...]] = {
     Step: ("name", "step_type", *COMMON_STEP_SETTINGS, *TYPE_SPECIFIC_SETTINGS),
     StepTask: ("activity_template_id", "activity_id", "smart_action_id", "assigned_to"),
 }
-# Shared settings the bulk editors may set on many objects at once.
-STEP_BULK_FIELDS = ("grace_period", "allow_skip")
-STEP_TASK_BULK_FIELDS = ("assigned_to", "activity_template_id", "smart_action_id")
 
 
 class DraftConflict(Exception):
@@ -68,23 +67,6 @@ class StaleEdit(DraftConflict):
 
 class OrchestrationArchived(PermissionDenied):
     """Archived orchestrations are read-only (answered with 403)."""
-
-
-@dataclass(frozen=True)
-class DeletionSummary:
-    """What deleting an object removes with it, in words the confirmation shows."""
-
-    kind: str
-    name: str
-    consequences: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class BulkResult:
-    """Objects a bulk edit changed, and those it left alone because their type does not use the setting."""
-
-    updated: list[Model]
-    skipped: list[Model]
 
 
 # ---------------------------------------------------------------- helpers
@@ -212,7 +194,7 @@ def _delete(obj: Model, user) -> DeletionSummary:
     with transaction.atomic():
         _stamp(_orchestration_id(obj), user)
         current = _locked(obj)
-        summary = deletion_summary(current)
+        summary = replace(deletion_summary(current), snapshot=deletion_snapshot(current))
         filters = _parent_filter(current)
         current.delete()
         # Close the gap so sequences stay 1..n.
@@ -241,54 +223,75 @@ def _check_step(step: Step) -> None:
         raise ValidationError(errors)
 
 
-def _names(objs: Iterable[Model], attr: str = "name") -> str:
-    return ", ".join(f"“{getattr(o, attr)}”" for o in objs)
+def draft_restore(*, snapshot: Mapping[str, Any], user) -> Model:
+    """Undo a deletion: the object and everything deleted with it come back under their own numbers.
+
+    It returns to its old position among its siblings; links from other steps
+    that the deletion cleared come back unless someone has set a new one
+    since. Rows that point at something deleted since (an association with a
+    step deleted later) stay out. Raises DraftConflict when the parent is gone
+    or the deletion was undone already.
+    """
+    if snapshot.get("format") != SNAPSHOT_FORMAT:
+        raise DraftConflict("There is nothing to undo.")
+    with transaction.atomic():
+        _stamp(snapshot["orchestration_id"], user)
+        objs = [d.object for d in serializers.deserialize("json", snapshot["rows"])]
+        root = objs[0]
+        parent_model = {"orchestration": Orchestration, "stage": Stage, "step": Step}[snapshot["parent"]]
+        if not parent_model.objects.filter(pk=snapshot["parent_id"]).exists():
+            raise DraftConflict(f"This cannot be undone: the {snapshot['parent']} it belonged to was deleted too.")
+        if type(root).objects.filter(number=root.number).exists():
+            raise DraftConflict(f"The deletion of this {_kind_label(root)} was undone already.")
+        objs = _restorable(objs)
+        links = {o.pk: (o.success_step_id, o.failure_step_id) for o in objs if isinstance(o, Step)}
+        filters = _parent_filter(root)
+        siblings = _siblings(type(root), filters)
+        root.display_sequence = ordering.next_sequence(siblings)
+        for obj in objs:
+            if isinstance(obj, Step):
+                obj.success_step_id = obj.failure_step_id = None  # set once every step is back
+            obj.full_clean(validate_unique=False, validate_constraints=False)
+            obj.save(force_insert=True)
+        for pk, (success, failure) in links.items():
+            if success or failure:
+                Step.objects.filter(pk=pk).update(success_step_id=success, failure_step_id=failure)
+        for link in snapshot["links"]:
+            Step.objects.filter(pk=link["step"], **{f"{link['field']}__isnull": True}).update(
+                **{f"{link['field']}_id": link["target"]}
+            )
+        numbers = [s.number for s in siblings]
+        numbers.insert(min(snapshot["position"], len(numbers) + 1) - 1, root.number)
+        ordering.apply_order([*siblings, root], numbers)
+        return type(root).objects.get(pk=root.pk)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def deletion_summary(obj: Model) -> DeletionSummary:
-    """What goes with `obj` when it is deleted (for the confirmation and the message after)."""
-    lines: list[str] = []
-    if isinstance(obj, Stage):
-        objectives = list(obj.objectives.order_by("display_sequence"))
-        steps = list(obj.steps.order_by("display_sequence"))
-        tasks = StepTask.objects.filter(step__stage=obj).count()
-        associations = StepObjectiveAssociation.objects.filter(step__stage=obj).count()
-        if objectives:
-            lines.append(f"{_plural(len(objectives), 'objective')}: {_names(objectives)}")
-        if steps:
-            lines.append(f"{_plural(len(steps), 'step')}: {_names(steps)}")
-        if tasks:
-            lines.append(_plural(tasks, "step task"))
-        if associations:
-            lines.append(_plural(associations, "association"))
-        return DeletionSummary("stage", obj.name, lines)
-    if isinstance(obj, StageObjective):
-        steps = [a.step for a in obj.associations.select_related("step").order_by("step__display_sequence")]
-        if steps:
-            lines.append(f"{_plural(len(steps), 'association')}: no longer served by {_names(steps)}")
-        return DeletionSummary("objective", obj.name, lines)
-    if isinstance(obj, Step):
-        tasks = obj.tasks.count()
-        objectives = [a.objective for a in obj.associations.select_related("objective")]
-        linking = list(
-            Step.objects.filter(Q(success_step=obj) | Q(failure_step=obj), stage_id=obj.stage_id)
-            .exclude(pk=obj.pk)
-            .order_by("display_sequence")
-        )
-        if tasks:
-            lines.append(_plural(tasks, "step task"))
-        if objectives:
-            lines.append(f"{_plural(len(objectives), 'association')}: stops serving {_names(objectives)}")
-        if linking:
-            lines.append(f"links from {_names(linking)} are cleared")
-        return DeletionSummary("step", obj.name, lines)
-    if isinstance(obj, StepTask):
-        return DeletionSummary("step task", f"Task {obj.display_sequence}", lines)
-    raise TypeError(f"cannot summarise the deletion of {type(obj).__name__}")
+def _restorable(objs: list[Model]) -> list[Model]:
+    """Leave out associations whose other end is gone and clear links to steps that are gone."""
+    restored_steps = {o.pk for o in objs if isinstance(o, Step)}
+    restored_objectives = {o.pk for o in objs if isinstance(o, StageObjective)}
+    wanted_steps = {
+        pk
+        for o in objs
+        for pk in ((o.success_step_id, o.failure_step_id) if isinstance(o, Step) else (getattr(o, "step_id", None),))
+        if pk and pk not in restored_steps
+    }
+    wanted_objectives = {o.objective_id for o in objs if isinstance(o, StepObjectiveAssociation)} - restored_objectives
+    steps = restored_steps | set(Step.objects.filter(pk__in=wanted_steps).values_list("pk", flat=True))
+    objectives = restored_objectives | set(
+        StageObjective.objects.filter(pk__in=wanted_objectives).values_list("pk", flat=True)
+    )
+    kept = []
+    for obj in objs:
+        if isinstance(obj, StepObjectiveAssociation) and (
+            obj.step_id not in steps or obj.objective_id not in objectives
+        ):
+            continue
+        if isinstance(obj, Step):
+            obj.success_step_id = obj.success_step_id if obj.success_step_id in steps else None
+            obj.failure_step_id = obj.failure_step_id if obj.failure_step_id in steps else None
+        kept.append(obj)
+    return kept
 
 
 # ---------------------------------------------------------------- stages
@@ -399,54 +402,6 @@ def step_set_objectives(*, step: Step, user, objective_ids: Iterable[int]) -> St
         current.version += 1
         current.save(update_fields=["version"])
         return current
-
-
-def steps_bulk_update(*, step_ids: Iterable[int], user, values: Mapping[str, Any]) -> BulkResult:
-    """Set shared settings (grace period, allow skip) on many steps of one orchestration.
-
-    A step whose type does not use a setting is skipped, not changed, so a
-    bulk edit never puts a value where the payload would not send it.
-    """
-    return _bulk_update(Step, step_ids, user, values, STEP_BULK_FIELDS)
-
-
-def step_tasks_bulk_update(*, step_task_ids: Iterable[int], user, values: Mapping[str, Any]) -> BulkResult:
-    """Set shared settings (assigned to, activity template, smart action) on many step tasks."""
-    return _bulk_update(StepTask, step_task_ids, user, values, STEP_TASK_BULK_FIELDS)
-
-
-def _bulk_update(
-    model: type[Model], ids: Iterable[int], user, values: Mapping[str, Any], allowed: tuple[str, ...]
-) -> BulkResult:
-    unknown = set(values) - set(allowed)
-    if unknown or not values:
-        raise TypeError(f"bulk edit takes some of {allowed}, got {sorted(values)}")
-    ids = list(dict.fromkeys(ids))
-    related = "stage" if model is Step else "step__stage"
-    with transaction.atomic():
-        objs = list(model.objects.select_for_update().select_related(related).filter(pk__in=ids).order_by("pk"))
-        orchestration_ids = {_orchestration_id(o) for o in objs}
-        if len(objs) != len(ids) or len(orchestration_ids) != 1:
-            raise DraftConflict(f"Some of the selected {_kind_label(model)}s were deleted by someone else.")
-        _stamp(orchestration_ids.pop(), user)
-        updated, skipped = [], []
-        for obj in objs:
-            uses = set(obj.used_settings) | set(COMMON_STEP_SETTINGS) if isinstance(obj, Step) else set(allowed)
-            if not set(values) <= uses:
-                skipped.append(obj)
-                continue
-            for name, value in values.items():
-                setattr(obj, name, value)
-            # Only the bulk fields changed: validate those, not the untouched rest of each row.
-            obj.full_clean(
-                exclude=[f.name for f in model._meta.fields if f.name not in values],
-                validate_unique=False,
-                validate_constraints=False,
-            )
-            obj.version += 1
-            updated.append(obj)
-        model.objects.bulk_update(updated, [*values, "version"])
-        return BulkResult(updated=updated, skipped=skipped)
 
 
 # ---------------------------------------------------------------- step tasks

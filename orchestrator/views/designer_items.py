@@ -43,6 +43,8 @@ from .designer_support import (
     view_required,
 )
 
+UNDO_KEY = "designer_undo"  # session key of the last deletion's snapshot
+
 
 def _parent(kind: Kind, number: str, parent: str | None) -> Model:
     if kind.parent == "orchestration":
@@ -257,7 +259,8 @@ def item_delete(request, number: str, kind: str, item: str):
         ctx = designer_context(request, number)
         return respond(request, ctx, [removal(f"{kind.name}-{item}")], status=409, close_modal=True)
     removed = f" with {'; '.join(summary.consequences)}" if summary.consequences else ""
-    messages.success(request, f"Deleted {describe(obj)}{removed}.")
+    request.session[UNDO_KEY] = summary.snapshot  # the last deletion can be undone (journey 3)
+    messages.success(request, f"Deleted {describe(obj)}{removed}.", extra_tags="undo")
     ctx = designer_context(request, number)
     parent = ctx["index"][parent_number]
     siblings = _children(kind, parent)
@@ -272,6 +275,39 @@ def item_delete(request, number: str, kind: str, item: str):
         parts += [Part("step-links", {"step": s}, oob="true") for s in parent.steps.all()]
         parts += [Part("objective-status", {"objective": o}, oob="true") for o in parent.objectives.all()]
     return respond(request, ctx, parts, close_modal=True, focus=focus)
+
+
+@require_POST
+@edit_required
+def designer_undo(request, number: str):
+    """Undo the last deletion made in this session: the object comes back where it was, with all it took."""
+    orch = get_object_or_404(Orchestration, number=number)
+    ensure_editable(orch)
+    snapshot = request.session.pop(UNDO_KEY, None)
+    restored = None
+    if not snapshot or snapshot.get("orchestration_id") != orch.pk:
+        messages.error(request, "There is nothing to undo here.")
+    else:
+        try:
+            restored = drafts.draft_restore(snapshot=snapshot, user=request.user)
+        except drafts.DraftConflict as exc:
+            messages.error(request, str(exc))
+    if not request.htmx:
+        return not_htmx(request, number)
+    ctx = designer_context(request, number)
+    if restored is None:
+        return respond(request, ctx, [], status=409)
+    kind = KINDS[snapshot["kind"]]
+    obj = ctx["index"][restored.number]
+    messages.success(request, f"Restored {describe(obj)}.")
+    parent = getattr(obj, kind.parent) if kind.name != "stage" else ctx["o"]
+    siblings = _children(kind, parent)
+    after = siblings[siblings.index(obj) + 1] if siblings[-1] is not obj else None
+    where = f"beforebegin:#{kind.name}-{after.number}" if after else f"beforeend:#{kind.list_id(parent.number)}"
+    parts = [Part(kind.name, {kind.name: obj}, oob=where), *_dependents(kind, obj, ctx)]
+    if kind.name == "step_task":  # their labels name their position
+        parts += [Part("step_task-view", {"step_task": t}, oob="true") for t in siblings if t is not obj]
+    return respond(request, ctx, parts, focus=f"#{kind.name}-{obj.number}-edit")
 
 
 def _parent_number(kind: Kind, obj: Model) -> str:

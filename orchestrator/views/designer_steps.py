@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from ..forms import StepBulkForm, StepObjectivesForm, StepTaskBulkForm
 from ..models import Orchestration
-from ..services import drafts
+from ..services import bulk, drafts
 from .designer_support import (
     KINDS,
     Part,
@@ -97,7 +97,7 @@ def steps_bulk(request, number: str):
         request,
         number,
         form_class=StepBulkForm,
-        service=drafts.steps_bulk_update,
+        service=bulk.steps_bulk_update,
         ids_field="steps",
         partial="bulk-steps-form",
         noun="step",
@@ -112,7 +112,7 @@ def step_tasks_bulk(request, number: str):
         request,
         number,
         form_class=StepTaskBulkForm,
-        service=drafts.step_tasks_bulk_update,
+        service=bulk.step_tasks_bulk_update,
         ids_field="step_tasks",
         partial="bulk-tasks-form",
         noun="task",

@@ -316,7 +316,7 @@ def respond(
         html.append(render_part(request, ctx, Part("problems", oob="true")))
         html.append(render_part(request, ctx, Part("badges", oob="true")))
     # innerHTML keeps the role=status element itself, so screen readers announce the new text.
-    html.append(render_to_string(f"{TEMPLATE}#messages-oob", {}, request))
+    html.append(render_to_string(f"{TEMPLATE}#messages-oob", ctx, request))
     response = HttpResponse("".join(html), status=status)
     events: dict[str, Any] = {}
     if close_modal:  # first: closing a dialog gives focus back to its opener, then we move it on

@@ -21,6 +21,7 @@ urlpatterns = [
     path(ORCH + "restore/", orchestrations.orchestration_restore, name="orchestration_restore"),
     path(ORCH + "header/", designer.orchestration_header, name="orchestration_header"),
     path(ORCH + "header/edit/", designer.orchestration_header_edit, name="orchestration_header_edit"),
+    path(ORCH + "undo/", designer_items.designer_undo, name="designer_undo"),
     path(ORCH + "steps/bulk/", designer_steps.steps_bulk, name="steps_bulk"),
     path(ORCH + "tasks/bulk/", designer_steps.step_tasks_bulk, name="step_tasks_bulk"),
     path(ORCH + "steps/<str:item>/objectives/", designer_steps.step_objectives, name="step_objectives"),

@@ -208,7 +208,16 @@
       form.requestSubmit();
       return;
     }
-    if (!designer() || target.closest("dialog") || typing(target) || event.ctrlKey || event.metaKey) return;
+    if (!designer() || target.closest("dialog") || typing(target)) return;
+    if ((event.ctrlKey || event.metaKey) && event.key === "z") {
+      const undo = $("#messages [data-undo]");
+      if (undo) {
+        event.preventDefault();
+        undo.click();
+      }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey) return;
     const item = form ? null : target.closest("li.item");
 
     if (event.altKey && (event.key === "ArrowUp" || event.key === "ArrowDown")) {

@@ -90,7 +90,16 @@ def test_delete_a_stage_after_seeing_what_goes_with_it(page, live_server, login,
     expect(page.locator("#stages > li")).to_have_count(1)
     expect(page.locator("#messages")).to_contain_text("Deleted stage “Stage 1” with 2 objectives")
     expect(page.get_by_role("button", name="Edit stage “Stage 2”")).to_be_focused()
+    expect(page.locator(".stage-title")).to_have_text(["Stage 1: Stage 2"])
     assert list(orch.stages.values_list("name", "display_sequence")) == [("Stage 2", 1)]
+
+    # Undo (Ctrl+Z while the message offers it): the stage is back in its place with all it took.
+    page.keyboard.press("Control+z")
+    expect(page.locator("#messages")).to_contain_text("Restored stage “Stage 1”.")
+    expect(page.get_by_role("button", name="Edit stage “Stage 1”")).to_be_focused()
+    expect(page.locator(".stage-title")).to_have_text(["Stage 1: Stage 1", "Stage 2: Stage 2"])
+    expect(page.locator("#problems")).to_contain_text("No problems")
+    assert orch.stages.get(display_sequence=1).steps.count() == 3
 
 
 def test_a_wrong_value_is_flagged_beside_its_field_and_kept(page, live_server, login, designer):
