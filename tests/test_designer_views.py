@@ -131,8 +131,10 @@ def test_cancel_shows_the_row_again_and_focuses_its_edit_button(designer_client,
 
 def test_a_new_form_can_be_closed_again(designer_client, orch):
     url = reverse("objective_new", args=[orch.number, orch.stages.first().number])
-    body = designer_client.get(url + "?closed=1", **HTMX).content.decode()
+    response = designer_client.get(url + "?closed=1", **HTMX)
+    body = response.content.decode()
     assert "Add objective" in body and "<form" not in body
+    assert f"#new-objective-{orch.stages.first().number} button" in response["HX-Trigger-After-Settle"]
 
 
 def test_an_added_item_is_appended_to_its_list_and_focused(designer_client, orch):
@@ -190,3 +192,10 @@ def test_header_conflict_and_save(designer_client, orch):
     response = designer_client.post(url, {**data, "name": "Late"}, **HTMX)
     assert response.status_code == 409
     assert "<td>New name</td><td>Late</td>" in response.content.decode()
+
+
+def test_ticked_serves_boxes_carry_the_association_anchor(designer_client, orch):
+    call = _call(orch)
+    association = call.associations.get()
+    body = designer_client.get(reverse("designer", args=[orch.number])).content.decode()
+    assert f'id="association-{association.number}"><input type="checkbox" id="serves-{call.number}-' in body

@@ -7,6 +7,8 @@ derived from it (a step's "serves objective" boxes after an objective is
 renamed, for instance), and the problems panel, badges and messages out of band.
 """
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model
@@ -143,9 +145,12 @@ def item_new(request, number: str, kind: str, parent: str | None = None):
     if request.method == "GET":
         if not request.htmx:
             return not_htmx(request, number)
-        if "closed" in request.GET:
+        if "closed" in request.GET:  # Cancel: the button again, with the focus on it
             part = _slot(kind, number, parent_obj)
-            return render(request, f"{TEMPLATE}#add-slot", {**part.context, "editable": True})
+            response = render(request, f"{TEMPLATE}#add-slot", {**part.context, "editable": True})
+            focus = {"designer:focus": {"target": f"#new-{kind.name}-{parent_obj.number} button"}}
+            response["HX-Trigger-After-Settle"] = json.dumps(focus)
+            return response
         form = _form(kind, number, parent=parent_obj, initial=type_switch_initial(request.GET))
         return render_form(
             request, form, _new_frame(kind, number, parent_obj), autofocus="step_type" not in request.GET

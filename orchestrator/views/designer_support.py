@@ -227,7 +227,9 @@ def _annotate(orch: Orchestration, by_stage: dict[str, list]) -> dict[str, Model
             step.position = step_position
             step.ui_label = describe(step)
             step.stage = stage
-            step.objective_ids = {a.objective_id for a in step.associations.all()}
+            served = {a.objective_id: a.number for a in step.associations.all()}
+            # (objective, number of the association serving it or "") for the "serves" boxes
+            step.serves = [(o, served.get(o.pk, "")) for o in stage.objectives.all()]
             step.summary = step_summary(step)
             step.urls = urls("step", step)
             index[step.number] = step

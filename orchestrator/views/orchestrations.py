@@ -13,6 +13,7 @@ from .. import selectors
 from ..forms import OrchestrationCreateForm
 from ..models import Orchestration, OrchestrationStatus
 from ..services import orchestrations as services
+from ..services.drafts import DraftConflict
 from .designer_forms import add_service_errors
 from .designer_support import edit_required, view_required
 
@@ -91,14 +92,22 @@ def _empty_list() -> dict:
 def orchestration_clone(request, number: str):
     """Copy the whole orchestration under new numbers and open the copy."""
     source = get_object_or_404(Orchestration, number=number)
-    copy = services.orchestration_clone(orchestration=source, user=request.user)
+    try:
+        copy = services.orchestration_clone(orchestration=source, user=request.user)
+    except DraftConflict as exc:
+        messages.error(request, str(exc))
+        return _go(request, reverse("designer", args=[source.number]))
     messages.success(request, f"Cloned {source.name} as {copy.name} ({copy.number}).")
     return _go(request, reverse("designer", args=[copy.number]))
 
 
 def _status_change(request, number: str, service, done: str) -> HttpResponse:
     orch = get_object_or_404(Orchestration, number=number)
-    orch = service(orchestration=orch, user=request.user)
+    try:
+        orch = service(orchestration=orch, user=request.user)
+    except DraftConflict as exc:  # deleted meanwhile
+        messages.error(request, str(exc))
+        return _go(request, reverse("orchestration_list"))
     messages.success(request, f"{done} {orch.name} ({orch.number}).")
     if request.POST.get("next") == "designer":
         return _go(request, reverse("designer", args=[orch.number]))
