@@ -115,7 +115,7 @@ def _slot(kind: Kind, number: str, parent: Model) -> Part:
     )
 
 
-def _dependents(kind: Kind, obj: Model, ctx: dict, *, type_changed: bool = False) -> list[Part]:
+def _dependents(kind: Kind, obj: Model, *, type_changed: bool = False) -> list[Part]:
     """Fragments elsewhere in the stage that show something of `obj` (small, so open forms survive)."""
     if kind.name == "objective":
         return [Part("step-serves", {"step": s}, oob="true") for s in obj.stage.steps.all()]
@@ -172,7 +172,7 @@ def item_new(request, number: str, kind: str, parent: str | None = None):
             parts = [
                 _slot(kind, number, parent_in_tree),
                 Part(kind.name, {kind.name: obj}, oob=f"beforeend:#{kind.list_id(parent_obj.number)}"),
-                *_dependents(kind, obj, ctx),
+                *_dependents(kind, obj),
             ]
             return respond(request, ctx, parts, focus=f"#{kind.name}-{obj.number}-edit")
     return render_form(request, form, _new_frame(kind, number, parent_obj), status=422)
@@ -232,7 +232,7 @@ def item_edit(request, number: str, kind: str, item: str):
             type_changed = old_type is not None and old_type != getattr(fresh, "step_type", None)
             parts = [
                 Part(f"{kind.name}-view", {kind.name: fresh}),
-                *_dependents(kind, fresh, ctx, type_changed=type_changed),
+                *_dependents(kind, fresh, type_changed=type_changed),
             ]
             return respond(request, ctx, parts, focus=f"#{kind.name}-{item}-edit")
     return render_form(request, form, frame, status=422)
@@ -309,7 +309,7 @@ def designer_undo(request, number: str):
     siblings = _children(kind, parent)
     after = siblings[siblings.index(obj) + 1] if siblings[-1] is not obj else None
     where = f"beforebegin:#{kind.name}-{after.number}" if after else f"beforeend:#{kind.list_id(parent.number)}"
-    parts = [Part(kind.name, {kind.name: obj}, oob=where), *_dependents(kind, obj, ctx)]
+    parts = [Part(kind.name, {kind.name: obj}, oob=where), *_dependents(kind, obj)]
     if kind.name == "step_task":  # their labels name their position
         parts += [Part("step_task-view", {"step_task": t}, oob="true") for t in siblings if t is not obj]
     return respond(request, ctx, parts, focus=f"#{kind.name}-{obj.number}-edit")

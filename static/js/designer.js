@@ -256,11 +256,20 @@
     const status = event.detail.xhr.status;
     const reason =
       status === 403
-        ? "You may not change this orchestration (it is read-only for you, or archived)."
+        ? "This change was refused: your role may not make it, the orchestration is archived, or the page is out of date (reload it). Nothing you typed was sent away."
         : status === 404
           ? "This no longer exists; reload the page to see the current orchestration."
           : `The server could not handle this (error ${status}). Nothing was lost: your edit is still here.`;
     say(reason);
+  });
+  // A session that ended meanwhile answers with the login page (the redirect is followed by the
+  // browser): never swap that into the outline, keep what the user typed and say what happened.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const url = event.detail.xhr.responseURL || "";
+    if (url.includes("/accounts/login/")) {
+      event.detail.shouldSwap = false;
+      say("Your session has ended. Sign in again in another tab, then save again: your edit is still here.");
+    }
   });
   document.addEventListener("htmx:sendError", () => {
     say("The server cannot be reached. Nothing was lost: try again in a moment.");

@@ -221,3 +221,14 @@ def test_a_viewer_sees_everything_and_no_edit_control(page, live_server, login, 
     expect(page.get_by_role("link", name=orch.name)).to_be_visible()
     expect(page.get_by_role("button", name="New orchestration")).to_have_count(0)
     expect(page.locator("main").get_by_role("button", name="Archive")).to_have_count(0)
+
+
+def test_an_ended_session_keeps_the_edit_and_says_so(page, live_server, login, designer):
+    open_designer(page, live_server, login, designer)
+    page.get_by_role("button", name="Edit step “Call 1”").click()
+    name = page.locator("form.form-step").get_by_label("Name", exact=True)
+    name.fill("Renamed after logout")
+    page.context.clear_cookies(name="sessionid")  # the session ends; the CSRF cookie stays
+    page.locator("form.form-step").get_by_role("button", name="Save").click()
+    expect(page.locator("#messages")).to_contain_text("Your session has ended.")
+    expect(name).to_have_value("Renamed after logout")
