@@ -50,17 +50,29 @@
 
   // ---------------------------------------------------------------- dialogs
 
+  function openDialog(dialog, opener) {
+    if (!dialog || dialog.open) return;
+    dialog.opener = opener && opener !== document.body ? opener : null;
+    dialog.showModal();
+  }
+
   document.addEventListener("htmx:afterSwap", (event) => {
     const dialog = event.detail.target.closest?.("dialog");
-    if (dialog && !dialog.open && event.detail.target.childElementCount) dialog.showModal();
+    if (dialog && event.detail.target.childElementCount) openDialog(dialog, event.detail.requestConfig?.elt);
   });
+  // A closed dialog must not keep the focus: give it back to whatever opened it (or the page).
   document.addEventListener("close", (event) => {
-    if (event.target.id === "modal") $("#modal-body").replaceChildren();
+    const dialog = event.target;
+    if (dialog.id === "modal") $("#modal-body").replaceChildren();
+    if (dialog.contains(document.activeElement) || document.activeElement === document.body) {
+      if (!(dialog.opener?.isConnected && focusElement(dialog.opener))) focusElement($("#main"));
+    }
   }, true);
   document.addEventListener("click", (event) => {
     const closer = event.target.closest("[data-close-modal], [data-close-dialog], [data-close-help]");
     if (closer) closer.closest("dialog")?.close();
-    if (event.target.closest("[data-open-help]")) $("#help")?.showModal();
+    const helpButton = event.target.closest("[data-open-help]");
+    if (helpButton) openDialog($("#help"), helpButton);
   });
 
   // ---------------------------------------------------------------- focus after swaps
@@ -198,7 +210,7 @@
   document.addEventListener("keydown", (event) => {
     const target = event.target;
     const form = target.closest?.("form.item-form");
-    if (event.key === "Escape" && form && !target.closest("dialog")) {
+    if (event.key === "Escape" && form && !target.closest("dialog[open]")) {
       event.preventDefault();
       $("[data-cancel]", form)?.click();
       return;
@@ -208,7 +220,7 @@
       form.requestSubmit();
       return;
     }
-    if (!designer() || target.closest("dialog") || typing(target)) return;
+    if (!designer() || target.closest("dialog[open]") || typing(target)) return;
     if ((event.ctrlKey || event.metaKey) && event.key === "z") {
       const undo = $("#messages [data-undo]");
       if (undo) {
@@ -230,7 +242,7 @@
     if (event.altKey) return;
     if (event.key === "?") {
       event.preventDefault();
-      $("#help")?.showModal();
+      openDialog($("#help"), document.activeElement);
     } else if (event.key === "p") {
       event.preventDefault();
       focusElement($("#problems a[data-problem]") || $("#problems-title"));

@@ -82,6 +82,7 @@ def test_delete_a_stage_after_seeing_what_goes_with_it(page, live_server, login,
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name="Delete stage “Stage 1”")).to_be_focused()  # back where it was
     assert orch.stages.count() == 2
 
     page.get_by_role("button", name="Delete stage “Stage 1”").click()

@@ -151,3 +151,13 @@ def test_build_an_orchestration_with_no_problems_by_keyboard_alone(page, live_se
     # The reload lands on the same, finished orchestration.
     page.reload()
     expect(problems).to_contain_text("No problems")
+
+    # The shortcuts are documented where the user can find them: "?" opens the help.
+    page.keyboard.press("?")
+    help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_dialog).to_be_visible()
+    expect(help_dialog).to_contain_text("move it up or down")
+    page.keyboard.press("Escape")
+    expect(help_dialog).to_be_hidden()
+    page.keyboard.press("p")
+    expect(page.locator("#problems-title")).to_be_focused()
