@@ -15,7 +15,7 @@ the remote was reset or the header recreated — no longer count).
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from ..models import Orchestration, PublishAction, PublishedStage
+from ..models import Orchestration, OrchestrationStatus, PublishAction, PublishedStage
 from ..selectors import orchestration_tree
 from ..validation import Problem, validate_orchestration
 from .payload import PayloadInvalid, PayloadProblem, StagePayload, build_stage_payloads
@@ -62,10 +62,11 @@ class Plan:
     stages: list[StagePlan] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # validation: refused when any
     payload_problems: list[PayloadProblem] = field(default_factory=list)
+    blocked: str = ""  # a reason that is not about the content, e.g. the orchestration is archived
 
     @property
     def refused(self) -> bool:
-        return bool(self.problems or self.payload_problems)
+        return bool(self.blocked or self.problems or self.payload_problems)
 
     @property
     def writes(self) -> list[StagePlan]:
@@ -125,6 +126,17 @@ def published_stages(orch: Orchestration, connection_name: str) -> list[Publishe
     return list(PublishedStage.objects.filter(orchestration=orch, connection_name=connection_name))
 
 
+def publish_blocked_reason(orch: Orchestration) -> str:
+    """Why `orch` may not be published whatever its content, or "".
+
+    An archived orchestration is retired: publishing it would bring a playbook
+    back to the reps that someone deliberately took out of use.
+    """
+    if orch.status == OrchestrationStatus.ARCHIVED:
+        return f"{orch.name} is archived. Restore it in the orchestration list before publishing it."
+    return ""
+
+
 def publish_plan(orch: Orchestration, connection_name: str = "default") -> Plan:
     """The plan a publish of `orch` to `connection_name` would follow, from local data only.
 
@@ -134,6 +146,9 @@ def publish_plan(orch: Orchestration, connection_name: str = "default") -> Plan:
     """
     tree = orchestration_tree(orch.number)
     plan = Plan(orchestration_number=tree.number, connection_name=connection_name)
+    plan.blocked = publish_blocked_reason(tree)
+    if plan.blocked:
+        return plan
     plan.problems = validate_orchestration(tree)
     if plan.problems:
         return plan

@@ -49,7 +49,7 @@ from ..selectors import orchestration_tree
 from ..validation import validate_orchestration
 from . import describe_check
 from .payload import PayloadInvalid, build_stage_payloads, header_payload
-from .publish_plan import StagePlan, orchestration_path, plan_stages
+from .publish_plan import StagePlan, orchestration_path, plan_stages, publish_blocked_reason
 from .remote_ids import as_int, change_indicator, store_remote_ids
 
 logger = logging.getLogger(__name__)
@@ -174,6 +174,11 @@ class RunExecutor:
         self.save_run("connection_info")
 
         tree = orchestration_tree(run.orchestration.number)
+        blocked = publish_blocked_reason(tree)
+        if blocked:
+            self.finish(
+                PublishRunStatus.REFUSED, PublishReason.VALIDATION, f"Not published: {blocked} Nothing was sent."
+            )
         problems = validate_orchestration(tree)
         if problems:
             run.validation_report = [asdict(p) for p in problems]
