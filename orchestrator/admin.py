@@ -210,3 +210,19 @@ class PublishedStageAdmin(ReadOnlyAdmin):
 @admin.register(models.RemoteDescribe)
 class RemoteDescribeAdmin(ReadOnlyAdmin):
     list_display = ("connection_name", "base_url", "framework_version", "metadata_context", "fetched_at")
+
+
+@admin.register(models.ReviewComment)
+class ReviewCommentAdmin(admin.ModelAdmin):
+    list_display = ("orchestration", "author", "created_at")
+    list_select_related = ("orchestration", "author")
+    search_fields = ("orchestration__number", "orchestration__name", "body")
+    readonly_fields = ("content_hash", "created_at")
+
+
+@admin.register(models.Approval)
+class ApprovalAdmin(admin.ModelAdmin):
+    list_display = ("orchestration", "reviewer", "created_at")
+    list_select_related = ("orchestration", "reviewer")
+    search_fields = ("orchestration__number", "orchestration__name")
+    readonly_fields = ("content_hash", "created_at")

@@ -17,13 +17,17 @@ _EDIT = tuple(f"{action}_{m}" for m in DRAFT_MODELS for action in ("add", "chang
 # the playbook itself.
 PUBLISH_MODELS = ("publishrun", "publishstage", "journalentry", "publishedstage")
 _VIEW_PUBLISH = tuple(f"view_{m}" for m in PUBLISH_MODELS)
+# Review: everyone reads comments and approvals; those who work on a playbook
+# comment; only reviewers approve (`review_orchestration`, with add_approval).
+_VIEW_REVIEW = ("view_reviewcomment", "view_approval")
+_COMMENT = ("add_reviewcomment",)
 
 # Codenames within the orchestrator app.
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    VIEWER: _VIEW,
-    DESIGNER: _VIEW + _EDIT + _VIEW_PUBLISH,
-    REVIEWER: (*_VIEW, "review_orchestration", *_VIEW_PUBLISH),
-    PUBLISHER: (*_VIEW, "publish_orchestration", *_VIEW_PUBLISH),
+    VIEWER: _VIEW + _VIEW_REVIEW,
+    DESIGNER: _VIEW + _EDIT + _VIEW_PUBLISH + _VIEW_REVIEW + _COMMENT,
+    REVIEWER: (*_VIEW, "review_orchestration", *_VIEW_PUBLISH, *_VIEW_REVIEW, *_COMMENT, "add_approval"),
+    PUBLISHER: (*_VIEW, "publish_orchestration", *_VIEW_PUBLISH, *_VIEW_REVIEW, *_COMMENT),
 }
 
 
@@ -37,6 +41,10 @@ def can_edit(user) -> bool:
 
 def can_review(user) -> bool:
     return user.is_authenticated and user.has_perm("orchestrator.review_orchestration")
+
+
+def can_comment(user) -> bool:
+    return user.is_authenticated and user.has_perm("orchestrator.add_reviewcomment")
 
 
 def can_publish(user) -> bool:

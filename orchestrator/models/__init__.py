@@ -31,9 +31,12 @@ from .publish import (
     PublishStageStatus,
     RemoteDescribe,
 )
+from .review import Approval, ReviewComment
 from .sandbox import SandboxOrchestration, SandboxSequence, SandboxStage
 
 __all__ = [
+    "Approval",
+    "ReviewComment",
     "ACTIVE_RUN_STATUSES",
     "COMMON_STEP_SETTINGS",
     "MANUAL_STEP_TYPES",

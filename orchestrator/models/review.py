@@ -1,0 +1,57 @@
+"""Review: comments on a draft and approvals of one exact content (PRODUCT journey 4).
+
+Both carry the `content_hash` of the export document at the time they were
+made (`services.review.content_hash`): an approval holds for that content
+only, so an edit after it makes the approval stale rather than silently
+extending it to something nobody reviewed. Publishing does not require an
+approval; the publish page only shows the state.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from .orchestration import Orchestration
+
+COMMENT_MAX = 2000
+NOTE_MAX = 500
+HASH_LENGTH = 64  # sha256, hex
+
+
+class ReviewComment(models.Model):
+    """A reviewer's (or designer's, or publisher's) remark on a draft."""
+
+    orchestration = models.ForeignKey(Orchestration, on_delete=models.CASCADE, related_name="review_comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(max_length=COMMENT_MAX)
+    content_hash = models.CharField(max_length=HASH_LENGTH, help_text="sha256 of the export document commented on.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["orchestration", "created_at", "pk"]
+        verbose_name = "review comment"
+        indexes = [models.Index(fields=["orchestration", "created_at"], name="review_comment_orch_idx")]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.orchestration_id} by {self.author_id}"
+
+
+class Approval(models.Model):
+    """A reviewer's approval of one exact content of a draft."""
+
+    orchestration = models.ForeignKey(Orchestration, on_delete=models.CASCADE, related_name="approvals")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    content_hash = models.CharField(max_length=HASH_LENGTH, help_text="sha256 of the export document approved.")
+    note = models.CharField(max_length=NOTE_MAX, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["orchestration", "-created_at", "-pk"]
+        verbose_name = "approval"
+        indexes = [models.Index(fields=["orchestration", "-created_at"], name="approval_orch_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"Approval of {self.orchestration_id} by {self.reviewer_id}"
