@@ -12,4 +12,5 @@ urlpatterns = [
     # Each screen's routes live beside its views.
     path("", include("orchestrator.views.designer_urls")),
     path("", include("orchestrator.views.publish_urls")),
+    path("", include("orchestrator.views.review_urls")),
 ]

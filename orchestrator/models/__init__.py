@@ -35,13 +35,12 @@ from .review import Approval, ReviewComment
 from .sandbox import SandboxOrchestration, SandboxSequence, SandboxStage
 
 __all__ = [
-    "Approval",
-    "ReviewComment",
     "ACTIVE_RUN_STATUSES",
     "COMMON_STEP_SETTINGS",
     "MANUAL_STEP_TYPES",
     "STEP_TYPE_SETTINGS",
     "TYPE_SPECIFIC_SETTINGS",
+    "Approval",
     "AssignedTo",
     "ExecutionMethod",
     "IssuedNumber",
@@ -58,6 +57,7 @@ __all__ = [
     "PublishStageStatus",
     "PublishedStage",
     "RemoteDescribe",
+    "ReviewComment",
     "SandboxOrchestration",
     "SandboxSequence",
     "SandboxStage",

@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from .. import roles
-from ..models import Approval, Orchestration, ReviewComment
+from ..models import Approval, Orchestration, PublishedStage, ReviewComment
 from ..models.review import COMMENT_MAX, NOTE_MAX
 from ..remote import ConnectionConfigError, RemoteError, get_connection
 from ..remote.client import CxClient
@@ -124,6 +124,34 @@ def approval_state(tree: Orchestration) -> ApprovalState:
     return ApprovalState(approved=current, approval=approval, stale=not current)
 
 
+def approval_state_of(orchestration: Orchestration) -> ApprovalState:
+    """`approval_state` of an orchestration that is not loaded as a tree yet (8 queries)."""
+    return approval_state(_tree(orchestration))
+
+
+def review_comments(orchestration: Orchestration) -> list[ReviewComment]:
+    """Every comment on the draft, oldest first, with its author (1 query)."""
+    return list(
+        ReviewComment.objects.filter(orchestration=orchestration).select_related("author").order_by("created_at", "pk")
+    )
+
+
+def known_orchestration_id(orchestration: Orchestration, connection_name: str) -> int | None:
+    """The OrchestrationId `connection_name` gave the orchestration at its last publish, or None (1 query).
+
+    The stage bodies carry it; before the first publish there it is not known
+    (the publish creates the header first and learns it then).
+    """
+    return (
+        PublishedStage.objects.filter(
+            orchestration=orchestration, connection_name=connection_name, remote_orchestration_id__isnull=False
+        )
+        .order_by("-published_at", "-pk")
+        .values_list("remote_orchestration_id", flat=True)
+        .first()
+    )
+
+
 # -- what differs from what is live ------------------------------------------------------------------------------
 
 SAME, CHANGED, ONLY_LOCAL, ONLY_REMOTE = "same", "changed", "only_local", "only_remote"
@@ -151,7 +179,7 @@ class DiffLine:
 
     @property
     def sign(self) -> str:
-        """A word for the line's kind, for readers who cannot rely on colour or the leading +/−."""
+        """A word for the line's kind, for readers who cannot rely on colour or the leading sign."""
         return {"add": "added", "remove": "removed"}.get(self.kind, "")
 
 
@@ -284,10 +312,7 @@ def live_diff(*, orchestration: Orchestration, connection_name: str) -> LiveDiff
     for position, stage in enumerate(tree.stages.all(), start=1):
         local = normalised_stage(stage_document(stage, display_sequence=position))
         remote = remote_stages.pop(stage.number, None)
-        if remote is None:
-            status = ONLY_LOCAL
-        else:
-            status = SAME if remote == local else CHANGED
+        status = ONLY_LOCAL if remote is None else SAME if remote == local else CHANGED
         lines = [] if status == SAME else diff_lines(remote, local, connection_name=connection_name)
         result.stages.append(StageDiff(stage.number, stage.name, status, lines))
     for number, remote in remote_stages.items():

@@ -22,6 +22,7 @@ from .. import selectors_publish as selectors
 from ..models import Orchestration, PublishAction, PublishRun, PublishRunStatus, PublishStageStatus
 from ..services.publishing import PublishNotResumable, active_run, can_resume, is_stale, publish_cancel, publish_plan
 from ..services.publishing import resumable_run as latest_resumable_run
+from ..services.review import approval_state_of
 from ..tasks import publish_in_background, resume_in_background
 from .connections import PullForm
 from .publish_support import (
@@ -81,6 +82,7 @@ def publish_context(request, orch: Orchestration, connection_name: str) -> tuple
     active = active_run(orch)
     return {
         "o": orch,
+        "state": approval_state_of(orch),  # shown, not required: publishing does not wait for an approval
         "connections": overview,
         "chosen": chosen,
         "connection_error": error,

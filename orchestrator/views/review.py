@@ -1,0 +1,198 @@
+"""The review screen (PRODUCT journey 4): what will be sent, what changed since the last publish,
+what differs from what is live, comments, approval.
+
+The page is built from one context (`review_context`); its htmx answers are
+named partials of the same template: `#connection-part` when the connection
+picker changes, `#live` for the lazily loaded live diff (the only part that
+talks to a remote), `#comments` and `#approval` after a post, each with the
+messages box out of band.
+
+Everyone who may read the playbook may read the review; the parts that
+depend on a connection (the publish plan, the live diff) need
+`view_publishrun` like the publish page; commenting needs
+`add_reviewcomment`, approving `review_orchestration`.
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from .. import roles
+from .. import selectors_publish as publish_selectors
+from ..models import Orchestration, PublishAction
+from ..models.review import COMMENT_MAX, NOTE_MAX
+from ..selectors import orchestration_tree
+from ..services.payload import PayloadInvalid, build_stage_payloads
+from ..services.publishing import publish_plan
+from ..services.review import (
+    approval_state,
+    content_hash,
+    known_orchestration_id,
+    live_diff,
+    orchestration_approve,
+    review_comment_add,
+    review_comments,
+)
+from ..validation import validate_orchestration
+from .publish_support import INVALID, error_page, messages_oob, view_runs_required
+
+PAGE = "orchestrator/review.html"
+
+review_required = permission_required(
+    ("orchestrator.view_orchestration", "orchestrator.view_reviewcomment"), raise_exception=True
+)
+comment_required = permission_required("orchestrator.add_reviewcomment", raise_exception=True)
+approve_required = permission_required("orchestrator.review_orchestration", raise_exception=True)
+
+
+def _tree_or_404(request, number: str):
+    try:
+        return orchestration_tree(number), None
+    except Orchestration.DoesNotExist:
+        return None, error_page(request, f"There is no orchestration numbered “{number[:64]}”.", status=404)
+
+
+def _connection(request, name: str) -> tuple[dict, int]:
+    """The connection picker's context: every connection, the chosen one (or the first usable), an error."""
+    overview = publish_selectors.connection_overview()
+    usable = [info for info in overview if info.usable]
+    chosen, error, status = None, "", 200
+    try:
+        chosen = publish_selectors.find_connection(name or (usable[0].name if usable else "default"), overview)
+    except publish_selectors.UnknownConnection as exc:
+        error = exc.message
+        status = INVALID if name else 200  # a typo in the URL, versus nothing configured at all
+    return {"connections": overview, "chosen": chosen, "connection_error": error}, status
+
+
+def _payload_rows(tree: Orchestration, orchestration_id: int | None) -> tuple[list[tuple], list]:
+    """[(payload, indented body)], and the contract problems when the bodies cannot be built."""
+    try:
+        payloads = build_stage_payloads(tree, orchestration_id=orchestration_id)
+    except PayloadInvalid as exc:
+        return [], exc.problems
+    return [(p, json.dumps(p.body, indent=2, ensure_ascii=False)) for p in payloads], []
+
+
+def review_context(request, tree: Orchestration, connection_name: str) -> tuple[dict, int]:
+    """Everything the review page shows except the live diff, and the HTTP status."""
+    user = request.user
+    current_hash = content_hash(tree)
+    ctx: dict = {
+        "o": tree,
+        "problems": validate_orchestration(tree),
+        "state": approval_state(tree),
+        "comments": [(c, c.content_hash != current_hash) for c in review_comments(tree)],
+        "may_comment": roles.can_comment(user),
+        "may_approve": roles.can_review(user),
+        "may_see_connections": user.has_perm("orchestrator.view_publishrun"),
+        "comment_max": COMMENT_MAX,
+        "note_max": NOTE_MAX,
+    }
+    status = 200
+    orchestration_id = None
+    if ctx["may_see_connections"]:
+        connection_ctx, status = _connection(request, connection_name)
+        ctx.update(connection_ctx)
+        chosen = connection_ctx["chosen"]
+        if chosen:
+            plan = publish_plan(tree, chosen.name)
+            ctx["plan"] = plan
+            ctx["plan_rows"] = [(line, PublishAction(line.action).label) for line in plan.stages]
+            orchestration_id = known_orchestration_id(tree, chosen.name)
+            ctx["orchestration_id"] = orchestration_id
+    ctx["payload_rows"], ctx["payload_problems"] = _payload_rows(tree, orchestration_id)
+    return ctx, status
+
+
+def _answer(request, ctx: dict, fragment: str, status: int = 200) -> HttpResponse:
+    """A fragment plus the messages box out of band (htmx), or the whole page."""
+    if request.htmx:
+        html = render_to_string(f"{PAGE}#{fragment}", ctx, request) + messages_oob(request)
+        return HttpResponse(html, status=status)
+    return render(request, PAGE, ctx, status=status)
+
+
+@require_safe
+@review_required
+def review(request, number: str):
+    """The review page; with htmx and `HX-Target: connection-part`, only the part that depends on the connection."""
+    tree, missing = _tree_or_404(request, number)
+    if missing:
+        return missing
+    ctx, status = review_context(request, tree, request.GET.get("connection", "").strip())
+    if request.htmx and request.htmx.target == "connection-part":
+        return render(request, f"{PAGE}#connection-part", ctx, status=status)
+    return render(request, PAGE, ctx, status=status)
+
+
+@require_safe
+@review_required
+@view_runs_required
+def review_live(request, number: str):
+    """What differs from what the chosen connection holds (one remote GET); the page's lazy fragment."""
+    tree, missing = _tree_or_404(request, number)
+    if missing:
+        return missing
+    name = request.GET.get("connection", "").strip()
+    if request.htmx:
+        connection_ctx, status = _connection(request, name)
+        ctx = {"o": tree, **connection_ctx}
+    else:  # the plain link: the whole page with the diff in place
+        ctx, status = review_context(request, tree, name)
+    if ctx["chosen"]:
+        ctx["live"] = live_diff(orchestration=tree, connection_name=ctx["chosen"].name)
+    if request.htmx:
+        return render(request, f"{PAGE}#live", ctx, status=status)
+    return render(request, PAGE, ctx, status=status)
+
+
+@require_POST
+@comment_required
+def review_comment(request, number: str):
+    """Add a comment; 422 with the message beside the field when it is empty or too long (the text is kept)."""
+    tree, missing = _tree_or_404(request, number)
+    if missing:
+        return missing
+    body = request.POST.get("body", "")
+    try:
+        review_comment_add(orchestration=tree, user=request.user, body=body)
+    except ValidationError as exc:
+        ctx, _ = review_context(request, tree, "")
+        ctx.update(comment_error=" ".join(exc.messages), comment_body=body)
+        messages.error(request, "The comment was not added.")
+        return _answer(request, ctx, "comments", status=INVALID)
+    messages.success(request, "Comment added.")
+    if not request.htmx:
+        return redirect(reverse("review", args=[tree.number]) + "#comments")
+    ctx, _ = review_context(request, tree, "")
+    return _answer(request, ctx, "comments")
+
+
+@require_POST
+@approve_required
+def review_approve(request, number: str):
+    """Approve the current content; 422 with the reason when the draft has problems or the note is too long."""
+    tree, missing = _tree_or_404(request, number)
+    if missing:
+        return missing
+    note = request.POST.get("note", "")
+    try:
+        orchestration_approve(orchestration=tree, user=request.user, note=note)
+    except ValidationError as exc:
+        ctx, _ = review_context(request, tree, "")
+        ctx.update(approve_error=" ".join(exc.messages), approve_note=note)
+        messages.error(request, "Not approved.")
+        return _answer(request, ctx, "approval", status=INVALID)
+    messages.success(request, f"Approved {tree.name or tree.number}.")
+    if not request.htmx:
+        return redirect(reverse("review", args=[tree.number]))
+    ctx, _ = review_context(request, tree, "")
+    return _answer(request, ctx, "approval")
