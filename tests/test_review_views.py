@@ -161,9 +161,11 @@ def test_the_connection_part_answers_an_htmx_change_of_connection(reviewer_clien
     assert unknown.status_code == 422 and "nowhere" in unknown.content.decode()
 
 
-def test_the_links_to_the_review(designer_client, publisher, orchestration):
+def test_the_links_to_the_review(designer_client, viewer_client, publisher, orchestration):
     designer_html = designer_client.get(reverse("designer", args=[orchestration.number])).content.decode()
-    assert f'href="{page_url(orchestration)}"' in designer_html
+    assert f'<a href="{page_url(orchestration)}" role="button" class="small secondary">Review</a>' in designer_html
+    viewer_html = viewer_client.get(reverse("designer", args=[orchestration.number])).content.decode()
+    assert f'<a href="{page_url(orchestration)}" class="review-link">Read the review</a>' in viewer_html
     publish_html = _client_for(publisher).get(reverse("publish_page", args=[orchestration.number])).content.decode()
     assert "Not approved yet." in publish_html and "Publishing does not require an approval." in publish_html
 
