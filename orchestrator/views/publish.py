@@ -28,6 +28,7 @@ from .connections import PullForm
 from .publish_support import (
     INVALID,
     Exchange,
+    connection_picker,
     error_page,
     go,
     messages_oob,
@@ -70,22 +71,14 @@ def _run_or_404(request, run_id: int):
 
 def publish_context(request, orch: Orchestration, connection_name: str) -> tuple[dict, int]:
     """The publish page's context for `connection_name` (or the first usable one), and its HTTP status."""
-    overview = selectors.connection_overview()
-    usable = [info for info in overview if info.usable]
-    status, error, chosen = 200, "", None
-    try:
-        chosen = selectors.find_connection(connection_name or (usable[0].name if usable else "default"), overview)
-    except selectors.UnknownConnection as exc:
-        error = exc.message
-        status = INVALID if connection_name else 200  # a typo in the URL, versus nothing configured at all
+    picker, status = connection_picker(connection_name)
+    chosen = picker["chosen"]
     plan = publish_plan(orch, chosen.name) if chosen else None
     active = active_run(orch)
     return {
         "o": orch,
         "state": approval_state_of(orch),  # shown, not required: publishing does not wait for an approval
-        "connections": overview,
-        "chosen": chosen,
-        "connection_error": error,
+        **picker,
         "plan": plan,
         "plan_rows": [(line, PublishAction(line.action).label, *line.request(orch.number)) for line in plan.stages]
         if plan
@@ -94,7 +87,7 @@ def publish_context(request, orch: Orchestration, connection_name: str) -> tuple
         "resumable": latest_resumable_run(orch, chosen.name) if chosen and not active else None,
         "runs": selectors.orchestration_runs(orch),
         "pull_form": PullForm(
-            overview=overview,
+            overview=picker["connections"],
             initial={"number": orch.number, "connection": chosen.name, "origin": "publish"},
             auto_id="pull-%s",
         )

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 
 from .. import redaction
+from .. import selectors_publish as selectors
 from ..models import JournalEntry
 
 view_runs_required = permission_required("orchestrator.view_publishrun", raise_exception=True)
@@ -25,6 +26,23 @@ publish_required = permission_required("orchestrator.publish_orchestration", rai
 # A journal body longer than this is cut on the page (the database keeps it whole).
 BODY_LIMIT = 20_000
 INVALID = 422  # invalid input: htmx is configured to swap 422 answers, so the message shows in place
+
+
+def connection_picker(connection_name: str) -> tuple[dict, int]:
+    """The connection picker's context and HTTP status: every connection, the chosen one, an error.
+
+    With no name, the first usable connection is chosen. An unknown name is a
+    typo in the URL (422); nothing configured at all is not the user's fault (200).
+    """
+    overview = selectors.connection_overview()
+    usable = [info for info in overview if info.usable]
+    chosen, error, status = None, "", 200
+    try:
+        chosen = selectors.find_connection(connection_name or (usable[0].name if usable else "default"), overview)
+    except selectors.UnknownConnection as exc:
+        error = exc.message
+        status = INVALID if connection_name else 200
+    return {"connections": overview, "chosen": chosen, "connection_error": error}, status
 
 
 def go(request: HttpRequest, url: str) -> HttpResponse:

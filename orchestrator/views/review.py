@@ -25,7 +25,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import roles
-from .. import selectors_publish as publish_selectors
 from ..models import Orchestration, PublishAction
 from ..models.review import COMMENT_MAX, NOTE_MAX
 from ..selectors import orchestration_tree
@@ -41,7 +40,7 @@ from ..services.review import (
     review_comments,
 )
 from ..validation import validate_orchestration
-from .publish_support import INVALID, error_page, messages_oob, view_runs_required
+from .publish_support import INVALID, connection_picker, error_page, messages_oob, view_runs_required
 
 PAGE = "orchestrator/review.html"
 
@@ -57,19 +56,6 @@ def _tree_or_404(request, number: str):
         return orchestration_tree(number), None
     except Orchestration.DoesNotExist:
         return None, error_page(request, f"There is no orchestration numbered “{number[:64]}”.", status=404)
-
-
-def _connection(request, name: str) -> tuple[dict, int]:
-    """The connection picker's context: every connection, the chosen one (or the first usable), an error."""
-    overview = publish_selectors.connection_overview()
-    usable = [info for info in overview if info.usable]
-    chosen, error, status = None, "", 200
-    try:
-        chosen = publish_selectors.find_connection(name or (usable[0].name if usable else "default"), overview)
-    except publish_selectors.UnknownConnection as exc:
-        error = exc.message
-        status = INVALID if name else 200  # a typo in the URL, versus nothing configured at all
-    return {"connections": overview, "chosen": chosen, "connection_error": error}, status
 
 
 def _payload_rows(tree: Orchestration, orchestration_id: int | None) -> tuple[list[tuple], list]:
@@ -99,7 +85,7 @@ def review_context(request, tree: Orchestration, connection_name: str) -> tuple[
     status = 200
     orchestration_id = None
     if ctx["may_see_connections"]:
-        connection_ctx, status = _connection(request, connection_name)
+        connection_ctx, status = connection_picker(connection_name)
         ctx.update(connection_ctx)
         chosen = connection_ctx["chosen"]
         if chosen:
@@ -143,7 +129,7 @@ def review_live(request, number: str):
         return missing
     name = request.GET.get("connection", "").strip()
     if request.htmx:
-        connection_ctx, status = _connection(request, name)
+        connection_ctx, status = connection_picker(name)
         ctx = {"o": tree, **connection_ctx}
     else:  # the plain link: the whole page with the diff in place
         ctx, status = review_context(request, tree, name)
