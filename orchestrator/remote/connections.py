@@ -12,6 +12,10 @@ publishes somewhere harmless. More come from ``CX_CONNECTIONS=dev,prod`` with
 | ``TOKEN`` | ``Authorization: Bearer`` (wins over Basic when both are set) |
 | ``REST_FRAMEWORK_VERSION`` | ``1``…``9``, default ``4`` (pinned on every call) |
 | ``METADATA_CONTEXT`` | sandbox name, sent as ``Metadata-Context: sandbox="<name>"`` |
+| ``FIELD_NAMES`` | JSON ``{"Stages.StageName": "OrchestrationStageName"}``: the pod's name |
+|                 | for a contract attribute (wins over the describe) |
+| ``CODES`` | JSON ``{"Steps.StepType": {"TASK": "ORA_TASK"}}``: our code → the pod's (reversed on pull) |
+| ``HEADER_DEFAULTS`` | JSON ``{"StatusCode": "DRAFT"}``: mandatory orchestration attributes we do not model |
 
 The environment is read when asked, not at import, so tests pass a mapping
 and nothing is cached that could go stale. Errors name the variable, never
@@ -20,12 +24,14 @@ its value: the value might be a password.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+from .cx_fields import catalogue, find_field
 from .errors import ConnectionConfigError
 from .url_safety import SANDBOX_BASE_URL, check_base_url
 
@@ -43,6 +49,8 @@ AuthKind = Literal["basic", "bearer", "none"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 _SANDBOX_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,79}$")
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_POD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
+_JSON_LIMIT = 20_000  # characters; these are small maps, a bigger value is a mistake
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,12 @@ class Connection:
     token: str = field(default="", repr=False)
     framework_version: str = DEFAULT_FRAMEWORK_VERSION
     metadata_context: str = ""
+    # Per-pod adaptations (issue 7): {"Stages.StageName": "OrchestrationStageName"} …
+    field_names: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # {"Steps.StepType": {"TASK": "ORA_TASK"}} …
+    codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
+    # {"StatusCode": "DRAFT"}: pod attribute names of the orchestration header
+    header_defaults: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def is_sandbox(self) -> bool:
@@ -83,6 +97,14 @@ class Connection:
             "auth_kind": self.auth_kind,
             "framework_version": self.framework_version,
             "metadata_context": self.metadata_context,
+        }
+
+    def adaptations(self) -> dict[str, Any]:
+        """The pod adaptations from the environment (no secret among them), for reports and fingerprints."""
+        return {
+            "field_names": dict(self.field_names),
+            "codes": {key: dict(value) for key, value in self.codes.items()},
+            "header_defaults": dict(self.header_defaults),
         }
 
 
@@ -154,7 +176,102 @@ def _read(environ: Mapping[str, str], name: str) -> Connection:
         token=token,
         framework_version=version,
         metadata_context=context,
+        field_names=_field_names(environ.get(prefix + "FIELD_NAMES", ""), f"{prefix}FIELD_NAMES", name),
+        codes=_codes(environ.get(prefix + "CODES", ""), f"{prefix}CODES", name),
+        header_defaults=_header_defaults(environ.get(prefix + "HEADER_DEFAULTS", ""), f"{prefix}HEADER_DEFAULTS", name),
     )
+
+
+def _json_object(raw: str, variable: str, name: str) -> dict[str, Any]:
+    """The variable's JSON object ({} when unset); errors name the variable and say what is wrong."""
+    raw = (raw or "").strip()
+    if not raw:
+        return {}
+    if len(raw) > _JSON_LIMIT:
+        raise ConnectionConfigError(f"Connection {name!r}: {variable} is longer than {_JSON_LIMIT} characters.")
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ConnectionConfigError(
+            f"Connection {name!r}: {variable} is not valid JSON ({exc.msg} at character {exc.pos})."
+        ) from None
+    if not isinstance(value, dict):
+        raise ConnectionConfigError(f"Connection {name!r}: {variable} must be a JSON object.")
+    return value
+
+
+def _known_key(key: str, variable: str, name: str):
+    found = find_field(key)
+    if found is None:
+        resource = key.partition(".")[0]
+        if resource not in catalogue():
+            detail = f"{resource!r} is not a resource; use one of {', '.join(catalogue())}"
+        else:
+            detail = f"the contract sends no attribute {key.partition('.')[2]!r} on {resource}"
+        raise ConnectionConfigError(
+            f"Connection {name!r}: {variable} key {key[:80]!r}: {detail} (keys are Resource.ContractName)."
+        )
+    return found
+
+
+def _field_names(raw: str, variable: str, name: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for key, value in _json_object(raw, variable, name).items():
+        _known_key(key, variable, name)
+        if not isinstance(value, str) or not _POD_NAME.match(value):
+            raise ConnectionConfigError(
+                f"Connection {name!r}: {variable}[{key!r}] must be an attribute name "
+                "(a letter, then letters, digits or '_', at most 100)."
+            )
+        names[key] = value
+    return names
+
+
+def _codes(raw: str, variable: str, name: str) -> dict[str, dict[str, str]]:
+    maps: dict[str, dict[str, str]] = {}
+    for key, mapping in _json_object(raw, variable, name).items():
+        found = _known_key(key, variable, name)
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() and len(v) <= 100 for k, v in mapping.items()
+        ):
+            raise ConnectionConfigError(
+                f"Connection {name!r}: {variable}[{key!r}] must map our codes to the pod's, "
+                'e.g. {"TASK": "ORA_TASK"} (non-empty strings, at most 100 characters).'
+            )
+        if found.codes:
+            unknown = sorted(set(mapping) - set(found.codes))
+            if unknown:
+                raise ConnectionConfigError(
+                    f"Connection {name!r}: {variable}[{key!r}] maps {', '.join(unknown)[:200]}, which "
+                    f"{'is not one of our codes' if len(unknown) == 1 else 'are not our codes'} "
+                    f"({', '.join(found.codes)})."
+                )
+        targets = list(mapping.values())
+        clashes = sorted({v for v in targets if targets.count(v) > 1})
+        if clashes:
+            raise ConnectionConfigError(
+                f"Connection {name!r}: {variable}[{key!r}] maps two of our codes to {clashes[0][:100]!r}; "
+                "a pull could not tell them apart."
+            )
+        maps[key] = dict(mapping)
+    return maps
+
+
+def _header_defaults(raw: str, variable: str, name: str) -> dict[str, Any]:
+    defaults: dict[str, Any] = {}
+    for key, value in _json_object(raw, variable, name).items():
+        if not _POD_NAME.match(key):
+            raise ConnectionConfigError(
+                f"Connection {name!r}: {variable} key {key[:80]!r} is not an attribute name of the pod."
+            )
+        if isinstance(value, dict | list) or value is None:
+            raise ConnectionConfigError(
+                f"Connection {name!r}: {variable}[{key!r}] must be a string, a number or true/false."
+            )
+        if isinstance(value, str) and len(value) > 2000:
+            raise ConnectionConfigError(f"Connection {name!r}: {variable}[{key!r}] is too long.")
+        defaults[key] = value
+    return defaults
 
 
 def get_connection(name: str = "default", environ: Mapping[str, str] | None = None) -> Connection:

@@ -123,3 +123,47 @@ def test_reading_settings_does_no_dns(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", forbidden)
     assert get_connection(environ={"CX_BASE_URL": "https://cx.example.com"}).base_url == "https://cx.example.com"
+
+
+# -- per-pod adaptations (issue 7) ------------------------------------------------------------------------------------
+
+BASE = {"CX_BASE_URL": "https://cx.example.com"}
+
+
+def test_field_names_codes_and_header_defaults_are_read_per_connection():
+    env = {
+        **BASE,
+        "CX_FIELD_NAMES": '{"Stages.StageName": "OrchestrationStageName"}',
+        "CX_CODES": '{"StepTasks.AssignedTo": {"TEAM_MEMBER": "TEAM MEMBER"}}',
+        "CX_HEADER_DEFAULTS": '{"StatusCode": "DRAFT", "AssociationRankDefault": 3}',
+        "CX_CONNECTIONS": "prod",
+        "CX_PROD_BASE_URL": "https://prod.example.com",
+        "CX_PROD_FIELD_NAMES": '{"Steps.OrchestrationStepName": "StepName"}',
+    }
+    default, prod = list_connections(env)
+    assert default.field_names == {"Stages.StageName": "OrchestrationStageName"}
+    assert default.codes == {"StepTasks.AssignedTo": {"TEAM_MEMBER": "TEAM MEMBER"}}
+    assert default.header_defaults == {"StatusCode": "DRAFT", "AssociationRankDefault": 3}
+    assert prod.field_names == {"Steps.OrchestrationStepName": "StepName"} and prod.codes == {}
+    assert default.adaptations()["codes"] == {"StepTasks.AssignedTo": {"TEAM_MEMBER": "TEAM MEMBER"}}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("CX_FIELD_NAMES", "{not json", r"CX_FIELD_NAMES is not valid JSON"),
+        ("CX_FIELD_NAMES", '["Stages.StageName"]', r"CX_FIELD_NAMES must be a JSON object"),
+        ("CX_FIELD_NAMES", '{"Stage.StageName": "X"}', r"'Stage' is not a resource; use one of orchestrations, Stages"),
+        ("CX_FIELD_NAMES", '{"Stages.Name": "X"}', r"the contract sends no attribute 'Name' on Stages"),
+        ("CX_FIELD_NAMES", '{"Stages.StageName": "Stage Name"}', r"must be an attribute name"),
+        ("CX_CODES", '{"Steps.StepType": {"TASKS": "ORA_TASK"}}', r"maps TASKS, which is not one of our codes"),
+        ("CX_CODES", '{"Steps.StepType": "ORA_TASK"}', r"must map our codes to the pod's"),
+        ("CX_CODES", '{"Steps.StepType": {"TASK": "X", "WAIT": "X"}}', r"maps two of our codes to 'X'"),
+        ("CX_HEADER_DEFAULTS", '{"Status Code": "DRAFT"}', r"is not an attribute name of the pod"),
+        ("CX_HEADER_DEFAULTS", '{"StatusCode": {"a": 1}}', r"must be a string, a number or true/false"),
+    ],
+)
+def test_bad_adaptations_name_the_variable_and_what_is_wrong(variable, value, message):
+    with pytest.raises(ConnectionConfigError, match=message) as caught:
+        get_connection(environ={**BASE, variable: value})
+    assert variable in caught.value.message
