@@ -8,8 +8,12 @@ Every call goes through `CxClient.request`, which
   at connect time, checks the address the socket actually reached;
 - retries what is safe to retry: timeouts, dropped connections, 429, 502, 503
   and 504, with exponential backoff and full jitter or the server's
-  Retry-After (seconds or HTTP date, capped). Every request we send is a GET,
-  an upsert or a delete by key, so repeating one cannot duplicate anything;
+  Retry-After (seconds or HTTP date, capped). GETs, upserts and deletes by
+  key can be repeated without duplicating anything; a request that cannot
+  (``idempotent=False``: creating an association) is retried only when the
+  remote surely did not act on it (429, 503, no connection), and an
+  *ambiguous* failure (read timeout, dropped reply, 502/504) is raised at once
+  so the caller looks before it asks again;
 - never retries other statuses. 500 is not retried either: CX Sales answers
   500 for deterministic failures too (a bad value deep in a stage), and
   hammering it does not help. It is raised with ``permanent=False`` because a
@@ -39,7 +43,7 @@ import requests
 
 from ..redaction import REDACTED, redact, redact_headers
 from .connections import Connection
-from .errors import RemoteError, message_from_body, shorten
+from .errors import RemoteError, message_from_body, no_details_message, shorten
 from .network_adapter import GuardedAdapter
 from .url_safety import REST_ROOT, BaseURL, parse_base_url, resolve_checked
 
@@ -175,12 +179,15 @@ class CxClient:
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
     ) -> RemoteResponse:
         """Send `method` to REST_ROOT + `path` (already percent-encoded), retrying what is safe.
 
         Returns the reply for 2xx (and 304 to a conditional GET). Raises
         RemoteError: permanent for 4xx, redirects and unsafe destinations;
         not permanent for 500 (not retried) and when retries are exhausted.
+        With ``idempotent=False`` an ambiguous failure is raised without a
+        retry (``error.ambiguous`` is True).
         """
         if not path.startswith("/"):
             raise ValueError("path must start with '/'")
@@ -195,12 +202,14 @@ class CxClient:
             if isinstance(outcome, RemoteResponse):
                 return outcome
             error, wait = outcome
-            if wait is None:
+            if wait is None or (error.ambiguous and not idempotent):
                 raise error
             if attempt < self.max_attempts:
                 self._sleep(wait)
         tries = f"{self.max_attempts} attempt{'s' if self.max_attempts != 1 else ''}"
-        raise RemoteError(f"{error.message} (gave up after {tries})", status=error.status, kind=error.kind)
+        raise RemoteError(
+            f"{error.message} (gave up after {tries})", status=error.status, kind=error.kind, ambiguous=error.ambiguous
+        )
 
     # -- internals ------------------------------------------------------------------------
 
@@ -263,7 +272,8 @@ class CxClient:
         except requests.exceptions.ConnectTimeout:
             error = RemoteError(f"connect timeout after {self.connect_timeout} s", kind="timeout")
         except requests.exceptions.ReadTimeout:
-            error = RemoteError(f"read timeout after {self.read_timeout} s", kind="timeout")
+            # The request went out: the remote may have acted on it.
+            error = RemoteError(f"read timeout after {self.read_timeout} s", kind="timeout", ambiguous=True)
         except requests.exceptions.SSLError as exc:
             # Certificate problems do not fix themselves between two attempts.
             error = RemoteError(f"TLS failed: {shorten(str(exc), 300)}", kind="connection", permanent=True)
@@ -273,7 +283,10 @@ class CxClient:
             http.client.HTTPException,
             ConnectionError,
         ) as exc:
-            error = RemoteError(_network_reason(exc), kind="connection")
+            reason = _network_reason(exc)
+            # Refused or unresolved: nothing was sent. Anything else may have reached the remote.
+            sent = reason not in ("connection refused", "could not resolve the host")
+            error = RemoteError(reason, kind="connection", ambiguous=sent)
         except requests.exceptions.RequestException as exc:
             error = RemoteError(f"request failed: {shorten(str(exc), 300)}", kind="connection", permanent=True)
         if error is None and status is not None:
@@ -305,10 +318,13 @@ class CxClient:
                 permanent=True,
             ), None
         reason = http.client.responses.get(status, "")
-        message = message_from_body(text, lowered.get("content-type", "")) or f"HTTP {status} {reason}".strip()
+        message = message_from_body(text, lowered.get("content-type", "")) or no_details_message(status, reason)
         if status in RETRYABLE_STATUSES:
             retry_after = retry_after_seconds(lowered.get("retry-after"))
-            return RemoteError(message, status=status, permanent=False), self._delay(attempt, retry_after)
+            # A gateway's 502/504 may hide a request the pod carried out; 429 and 503 say it did not.
+            ambiguous = status in (502, 504)
+            error = RemoteError(message, status=status, permanent=False, ambiguous=ambiguous)
+            return error, self._delay(attempt, retry_after)
         # 500 may be a deterministic failure: not retried, but a later resume may work.
         return RemoteError(message, status=status, permanent=status < 500 or status in (501, 505)), None
 

@@ -29,13 +29,55 @@ def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
     return text[: limit - 1].rstrip() + "…"
 
 
-def message_from_body(text: str, content_type: str = "") -> str:
-    """The human part of an error reply: ADF's JSON fields when present, else the text.
+def _detail_entries(data: Any) -> list[Any]:
+    """The per-problem entries of an error body, whichever shape the remote used."""
+    if isinstance(data, list):  # a bare list of problems
+        return data
+    entries: list[Any] = []
+    for key in ("o:errorDetails", "errorDetails", "Error", "errors"):
+        value = data.get(key)
+        if isinstance(value, dict):
+            value = [value]
+        if isinstance(value, list):
+            entries += value
+    return entries
 
-    Takes ``detail``, then the ``o:errorDetails[].detail`` entries (joined with
-    "; "), and falls back to ``title``; a body that is not such JSON is kept as
-    text (HTML tags dropped, whitespace collapsed). Returns "" for an empty
-    body. The result is plain text, stripped and truncated to MESSAGE_LIMIT.
+
+def _entry_text(entry: Any) -> str:
+    """ "Detail (error 27023 at /Steps/0)" from one problem entry; "" when it says nothing."""
+    if isinstance(entry, str):
+        return entry.strip()
+    if not isinstance(entry, dict):
+        return ""
+    text = next(
+        (
+            entry[k].strip()
+            for k in ("detail", "message", "title")
+            if isinstance(entry.get(k), str) and entry[k].strip()
+        ),
+        "",
+    )
+    code = entry.get("o:errorCode", entry.get("errorCode"))
+    where = entry.get("o:errorPath", entry.get("errorPath"))
+    tags = []
+    if isinstance(code, str | int) and str(code).strip():
+        tags.append(f"error {str(code).strip()[:40]}")
+    if isinstance(where, str) and where.strip():
+        tags.append(f"at {where.strip()[:200]}")
+    if text and tags:
+        return f"{text} ({' '.join(tags)})"
+    return text
+
+
+def message_from_body(text: str, content_type: str = "") -> str:
+    """The human part of an error reply, whatever shape the remote used; "" for an empty body.
+
+    ADF's JSON in its forms: a top-level ``detail`` (IoT, B2C Service, our
+    emulator), the ``o:errorDetails`` array of framework version 4 (where
+    ``status`` is a string), entries naming an ``o:errorCode`` and
+    ``o:errorPath``, a bare list, or only a ``title``. Anything else is kept
+    as text, HTML from a gateway reduced to its words. The result is plain
+    text (templates escape it), stripped and truncated to MESSAGE_LIMIT.
     """
     text = (text or "").strip()
     if not text:
@@ -46,14 +88,18 @@ def message_from_body(text: str, content_type: str = "") -> str:
             data = json.loads(text)
         except ValueError:
             data = None
-    if isinstance(data, dict):
+    if isinstance(data, dict | list):
         parts: list[str] = []
-        for value in [data.get("detail")] + [
-            item.get("detail") for item in data.get("o:errorDetails") or [] if isinstance(item, dict)
-        ]:
-            if isinstance(value, str) and value.strip() and value.strip() not in parts:
-                parts.append(value.strip())
-        if not parts and isinstance(data.get("title"), str) and data["title"].strip():
+        head = (
+            _entry_text({"detail": data.get("detail"), "o:errorCode": data.get("o:errorCode")})
+            if isinstance(data, dict)
+            else ""
+        )
+        for value in [head, *(_entry_text(entry) for entry in _detail_entries(data))]:
+            bare = value.split(" (error ", 1)[0]
+            if value and not any(p.split(" (error ", 1)[0] == bare for p in parts):
+                parts.append(value)
+        if not parts and isinstance(data, dict) and isinstance(data.get("title"), str) and data["title"].strip():
             parts.append(data["title"].strip())
         if parts:
             return shorten("; ".join(parts))
@@ -64,6 +110,12 @@ def message_from_body(text: str, content_type: str = "") -> str:
     return shorten(re.sub(r"\s+", " ", text))
 
 
+def no_details_message(status: int, reason: str = "") -> str:
+    """What to say when the remote answered an error with an empty body (ADF 12.2.1.4+ does for a 500)."""
+    phrase = f" ({reason})" if reason else ""
+    return f"CX Sales answered {status}{phrase} with no details."
+
+
 class RemoteError(Exception):
     """A remote call failed; `permanent` says whether repeating it unchanged can help.
 
@@ -71,6 +123,9 @@ class RemoteError(Exception):
     - ``permanent``: True when retrying or resuming without a change fails again
       (400/401/403/404/409/412 and other 4xx, redirects, unsafe URL, bad config).
     - ``kind``: "http" | "timeout" | "connection" | "unsafe_url" | "config".
+    - ``ambiguous``: True when the request may have been carried out although
+      no success came back (a timeout, a dropped connection, 502/504 from a
+      gateway): before repeating a request that is not safe to repeat, look.
     """
 
     def __init__(
@@ -80,11 +135,13 @@ class RemoteError(Exception):
         status: int | None = None,
         permanent: bool = False,
         kind: ErrorKind = "http",
+        ambiguous: bool = False,
     ) -> None:
         self.message = shorten(message) or "remote call failed"
         self.status = status
         self.permanent = permanent
         self.kind = kind
+        self.ambiguous = ambiguous
         super().__init__(self.message)
 
     @property

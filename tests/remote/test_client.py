@@ -230,3 +230,52 @@ def test_latency_knob(cx_server, client):
     cx_server.latency = 0.05
     client.request("GET", DESCRIBE)
     assert cx_server.requests[-1].method == "GET"
+
+
+# -- requests that are not safe to repeat (creating an association) ----------------------------------------------
+
+ASSOCIATIONS = "/orchestrations/ORCH-1/child/Stages/S/child/StepObjectivesAssociations"
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_request_not_safe_to_repeat_is_retried_when_the_pod_said_it_did_nothing(cx_server, client, status):
+    cx_server.fail("POST", "StepObjectivesAssociations$", status=status)
+    cx_server.fail("POST", "StepObjectivesAssociations$", status=201, body={"StepObjectiveAssocNumber": "A"})
+    response = client.request("POST", ASSOCIATIONS, json_body={}, idempotent=False)
+    assert response.status == 201 and len(cx_server.writes) == 2
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda fake: fake.fail("POST", "StepObjectivesAssociations$", status=502),
+        lambda fake: fake.fail("POST", "StepObjectivesAssociations$", status=504),
+        lambda fake: fake.drop("POST", "StepObjectivesAssociations$", when="before"),
+        lambda fake: fake.delay("POST", "StepObjectivesAssociations$", seconds=2.5),
+    ],
+    ids=["502", "504", "dropped", "read timeout"],
+)
+def test_an_ambiguous_failure_of_a_request_not_safe_to_repeat_is_raised_at_once(cx_server, client, sleeps, fault):
+    fault(cx_server)
+    with pytest.raises(RemoteError) as caught:
+        client.request("POST", ASSOCIATIONS, json_body={}, idempotent=False)
+    assert caught.value.ambiguous and not caught.value.permanent
+    assert len(cx_server.writes) == 1 and sleeps == []
+
+
+def test_a_refused_connection_is_not_ambiguous(sleeps):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conn = Connection(name="gone", base_url=f"http://127.0.0.1:{port}")
+    with CxClient(conn, max_attempts=2, sleep=sleeps.append) as c, pytest.raises(RemoteError) as caught:
+        c.request("POST", ASSOCIATIONS, json_body={}, idempotent=False)
+    assert not caught.value.ambiguous and len(sleeps) == 1  # nothing reached a server: retried
+
+
+def test_a_500_with_an_empty_body_says_there_were_no_details(cx_server, client):
+    cx_server.fail("POST", "child/Stages$", status=500, body="")
+    with pytest.raises(RemoteError) as caught:
+        client.request("POST", "/orchestrations/ORCH-1/child/Stages", json_body={})
+    assert caught.value.message == "CX Sales answered 500 (Internal Server Error) with no details."
+    assert caught.value.status == 500 and not caught.value.permanent

@@ -59,10 +59,35 @@ def test_retry_after_forms(value, seconds):
         ('{"unexpected": true}', "application/json", '{"unexpected": true}'),
         ("", "application/json", ""),
         ("<script>alert(1)</script>", "text/plain", "<script>alert(1)</script>"),  # plain: templates escape
+        # ADF framework 4: status as a string, problems always in o:errorDetails, with codes and paths
+        (
+            '{"title": "Bad Request", "status": "400", "o:errorDetails": [{"detail": "StepType is invalid.", '
+            '"o:errorCode": "27026", "o:errorPath": "/Steps/0/StepType"}]}',
+            "application/vnd.oracle.adf.error+json",
+            "StepType is invalid. (error 27026 at /Steps/0/StepType)",
+        ),
+        # IoT / B2C Service shape: top-level detail and code, status a number
+        (
+            '{"type": "x", "title": "Bad Request", "status": 400, "detail": "Unsupported method.", '
+            '"o:errorCode": "OSC-CREST-00002"}',
+            "application/json",
+            "Unsupported method. (error OSC-CREST-00002)",
+        ),
+        ('[{"detail": "A."}, {"title": "B."}]', "application/json", "A.; B."),
+        ('{"title": "Bad Request", "o:errorDetails": {"detail": "Only one."}}', "application/json", "Only one."),
     ],
 )
 def test_error_message_parsing(body, content_type, message):
     assert message_from_body(body, content_type) == message
+
+
+def test_an_empty_error_body_says_so():
+    from orchestrator.remote.errors import no_details_message
+
+    assert message_from_body("", "") == ""
+    assert no_details_message(500, "Internal Server Error") == (
+        "CX Sales answered 500 (Internal Server Error) with no details."
+    )
 
 
 def test_error_message_is_truncated_with_an_ellipsis():
