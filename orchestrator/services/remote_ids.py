@@ -12,14 +12,6 @@ from typing import Any
 
 from ..models import Stage, StageObjective, Step, StepObjectiveAssociation, StepTask
 
-# Child collections of a stage item and the (number, id) attributes of their items.
-CHILD_KEYS = {
-    "StageObjectives": ("StageObjectiveNumber", "StageObjectiveId", StageObjective),
-    "Steps": ("OrchestrationStepNumber", "OrchestrationStepId", Step),
-    "StepTasks": ("StepTasksNumber", "StepTasksId", StepTask),
-    "StepObjectivesAssociations": ("StepObjectiveAssocNumber", "StepObjectiveAssocId", StepObjectiveAssociation),
-}
-
 
 def child_items(value: Any) -> list[dict[str, Any]]:
     """A child collection as a list: a plain array, or (REST framework ≥ 3) an object with `items`."""
@@ -45,40 +37,33 @@ def as_int(value: Any) -> int | None:
         return None
 
 
-def remote_ids(item: dict[str, Any]) -> dict[type, dict[str, tuple[int | None, str]]]:
-    """Remote ids and change indicators of a stage item's children: {model: {number: (id, indicator)}}."""
-    found: dict[type, dict[str, tuple[int | None, str]]] = {}
-    for child, (number_key, id_key, model) in CHILD_KEYS.items():
-        for child_item in child_items(item.get(child)):
-            number = child_item.get(number_key)
-            if number:
-                found.setdefault(model, {})[str(number)] = (
-                    as_int(child_item.get(id_key)),
-                    change_indicator(child_item),
-                )
-    return found
+def store_remote_ids(stage: Stage, remote) -> None:
+    """Write the ids a pod holds for `stage` and its children onto the draft: bulk_update, no version bump.
 
-
-def store_remote_ids(stage: Stage, item: dict[str, Any], etag: str = "") -> None:
-    """Write the ids the remote answered onto the draft objects: bulk_update, no version bump."""
-    stage.remote_id = as_int(item.get("OrchestrationStageId")) or stage.remote_id
-    stage.remote_change_indicator = change_indicator(item, etag)
+    `remote` is a `compatibility.wire.RemoteStage` (ids and change indicators
+    by number, whatever names the pod uses). Objects the pod does not show
+    keep what they had.
+    """
+    ids, indicators = remote.ids, remote.change_indicators
+    stage.remote_id = ids.get("Stages", {}).get(stage.number, stage.remote_id)
+    stage.remote_change_indicator = indicators.get("Stages", {}).get(stage.number) or stage.remote_change_indicator
     Stage.objects.bulk_update([stage], ["remote_id", "remote_change_indicator"])
-    by_model = remote_ids(item)
-    local: dict[type, list] = {
-        StageObjective: list(stage.objectives.all()),
-        Step: list(stage.steps.all()),
-        StepTask: [task for step in stage.steps.all() for task in step.tasks.all()],
-        StepObjectiveAssociation: [a for step in stage.steps.all() for a in step.associations.all()],
+    local: dict[str, tuple[type, list]] = {
+        "StageObjectives": (StageObjective, list(stage.objectives.all())),
+        "Steps": (Step, list(stage.steps.all())),
+        "StepTasks": (StepTask, [task for step in stage.steps.all() for task in step.tasks.all()]),
+        "StepObjectivesAssociations": (
+            StepObjectiveAssociation,
+            [a for step in stage.steps.all() for a in step.associations.all()],
+        ),
     }
-    for model, objects in local.items():
-        answered = by_model.get(model, {})
+    for resource, (model, objects) in local.items():
+        found_ids, found_indicators = ids.get(resource, {}), indicators.get(resource, {})
         changed = []
         for obj in objects:
-            if obj.number in answered:
-                remote_id, indicator = answered[obj.number]
-                obj.remote_id = remote_id if remote_id is not None else obj.remote_id
-                obj.remote_change_indicator = indicator
+            if obj.number in found_ids or obj.number in found_indicators:
+                obj.remote_id = found_ids.get(obj.number, obj.remote_id)
+                obj.remote_change_indicator = (found_indicators.get(obj.number) or obj.remote_change_indicator)[:255]
                 changed.append(obj)
         if changed:
             model.objects.bulk_update(changed, ["remote_id", "remote_change_indicator"])

@@ -15,6 +15,7 @@ from .export import (
     orchestration_document,
     orchestration_header,
     stage_document,
+    step_attributes_used,
     step_document,
 )
 from .importing import ImportResult, orchestration_import
@@ -33,5 +34,6 @@ __all__ = [
     "parse_document",
     "schema_problems",
     "stage_document",
+    "step_attributes_used",
     "step_document",
 ]

@@ -78,6 +78,12 @@ def _stage_position(stage: Stage) -> int:
     return stage.display_sequence
 
 
+def step_attributes_used(step_type: str) -> frozenset[str]:
+    """The setting attributes a step of `step_type` carries in a document (its type's plus the common ones)."""
+    used = set(STEP_TYPE_SETTINGS.get(step_type, ())) | _COMMON
+    return frozenset(attribute for field, attribute in STEP_SETTING_ATTRIBUTES if field in used)
+
+
 def step_document(step: Step, *, display_sequence: int) -> dict[str, Any]:
     """One step of a stage document: only the settings its type uses plus the common ones."""
     doc: dict[str, Any] = {
