@@ -306,7 +306,7 @@ class CxEmulator(ChildResources):
             header = self._orchestration(chain[0][1])
             stage = self._stage(header, chain[1][1])
             self.replies.refuse(patch_shape_problems(self.profile, self.keys, data, "Stages", stage.number))
-            problems = self._body_problems(data, "Stages")
+            problems = self._body_problems(data, "Stages", stage.number)
             edit = self._edit()
             doc = edit.item("Stages", stage.document, data, "merge")
             saved = self._save(r, header, stage, doc, edit, problems)
@@ -316,8 +316,13 @@ class CxEmulator(ChildResources):
 
     # -- the write pipeline -------------------------------------------------------------------
 
-    def _body_problems(self, data: Mapping[str, Any], resource: str) -> list[Problem]:
-        """What `data` sends that the describe of `resource` does not allow, or that is read-only."""
+    def _body_problems(self, data: Mapping[str, Any], resource: str, number: str | None = None) -> list[Problem]:
+        """What `data` sends that the describe of `resource` does not allow, or that is read-only.
+
+        `number` (a PATCH's path key) names the item in messages when the body does not.
+        """
+        if number is not None:
+            data = {self.keys[resource]: number, **data}
         node = rules.find_resource(self.effective_describe(), resource)
         problems = sent_problems(data, node, resource, keys=self.keys)
         return problems + read_only_problems(self.profile, self.keys, data, resource)

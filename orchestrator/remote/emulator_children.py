@@ -95,7 +95,7 @@ class ChildResources:
             doc = copy.deepcopy(stage.document)
             rows, index = self._locate(stage, doc, chain)
             self.replies.refuse(patch_shape_problems(self.profile, self.keys, data, resource, str(number)))
-            problems = self._body_problems(data, resource)
+            problems = self._body_problems(data, resource, str(number))
             edit = self._edit()
             rows[index] = edit.item(resource, rows[index], data, "merge")  # type: ignore[index]
             saved = self._save(r, header, stage, doc, edit, problems)
