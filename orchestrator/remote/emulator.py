@@ -1,380 +1,419 @@
-"""The emulated CX Sales orchestration endpoints: pure request -> response logic.
+"""The emulated CX Sales orchestration endpoints: pure request -> response logic, shaped by a pod profile.
 
-`CxEmulator(store).handle(method, path, query, headers, body)` answers like
-the real service would for the resources publishing uses (paths under
-/crmRestApi/resources/11.13.18.05):
+`CxEmulator(store, profile="documented"|"strict").handle(method, path, query, headers, body)`
+answers like the real service would for the resources publishing uses
+(paths under /crmRestApi/resources/11.13.18.05; keys in paths are the public
+numbers, percent-encoded):
 
 | method | path | answer |
 |---|---|---|
-| GET | /orchestrations/describe | §5 describe (children included) |
+| GET | /orchestrations/describe | the profile's describe (emulator_describe.py) |
 | GET, POST | /orchestrations | collection; create a header (Upsert-Mode updates) |
-| GET | /orchestrations/{n} | the header; ``expand=all`` nests Stages and children |
-| GET, POST | /orchestrations/{n}/child/Stages | collection; create or (Upsert-Mode: true) update by number |
-| GET, DELETE | /orchestrations/{n}/child/Stages/{s} | one stage; delete (204, 404 when missing) |
+| GET | /orchestrations/{n} | the header; ``expand`` nests Stages and below |
+| GET, POST | …/{n}/child/Stages | collection; create or (Upsert-Mode: true) update by number |
+| GET, PATCH, DELETE | …/Stages/{s} | one stage; its own attributes; delete with everything under it |
+| GET, POST | …/Stages/{s}/child/{Child} | a child collection (paged); create or upsert one item |
+| GET, PATCH, DELETE | …/Stages/{s}/child/{Child}/{k} | one child item (an association cannot be PATCHed: 405) |
+| … | …/child/Steps/{k}/child/{Grandchild}/{g} | the same, where the profile puts tasks and associations under steps |
 
-It assigns numeric ids, who-columns, links with ``properties.changeIndicator``
-and an ETag. An upsert keeps the ids of children whose numbers it sees again
-and drops the children the new document no longer lists. With
-REST-Framework-Version 3 or later nested children are collection objects
-(``{"items": [...], "count": …}``), as ADF does; before 3 they are arrays.
+What the pod holds is stored in its own shape (names, codes, LOBs, links,
+nesting: emulator_profiles.py); every write is merged in that shape
+(emulator_writes.py), read into contract form (emulator_codec.py) and
+validated there (emulator_rules.py) before anything is saved. It assigns
+numeric ids, who-columns, links with ``properties.changeIndicator`` and an
+ETag. With REST-Framework-Version 3 or later nested children are collection
+objects (``{"items": [...], "count": …}``), as ADF does; before 3 arrays.
 It never checks credentials: the fake server and the sandbox decide that.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
+import copy
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from . import emulator_rules as rules
+from .emulator_children import ChildResources
+from .emulator_codec import Codec
+from .emulator_describe import build_describe, mandatory_problems, sent_problems
+from .emulator_http import (
+    COLLECTION_TYPE,
+    DESCRIPTION_TYPE,
+    ITEM_TYPE,
+    Refusal,
+    Replies,
+    Reply,
+    Request,
+    expand_tree,
+    indicator,
+    json_reply,
+    now,
+    self_href,
+)
+from .emulator_profiles import DEFAULT_PROFILE, GRANDCHILDREN, PodProfile, profile_named
+from .emulator_render import Chain, Renderer
+from .emulator_rules import CHILDREN, IDS, KEYS, WHO_COLUMNS, Problem
+from .emulator_writes import (
+    Edit,
+    assign_identity,
+    deep_create_problems,
+    fill_parent_links,
+    patch_shape_problems,
+    read_only_problems,
+)
 from .store import Store, StoredOrchestration, StoredStage
 from .url_safety import REST_ROOT, SANDBOX_BASE_URL
 
-Reply = tuple[int, dict[str, str], bytes]
-
-ITEM_TYPE = "application/vnd.oracle.adf.resourceitem+json"
-COLLECTION_TYPE = "application/vnd.oracle.adf.resourcecollection+json"
-DESCRIPTION_TYPE = "application/vnd.oracle.adf.description+json"
-ACCEPTED_BODY_TYPES = frozenset({ITEM_TYPE, "application/json"})
-_TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 415: "Unsupported Media Type"}
+ASSOCIATIONS = "StepObjectivesAssociations"
 
 
-class CxEmulator:
-    """Emulated CX Sales over a Store. `describe_override` rewrites the describe (and what is accepted)."""
+class CxEmulator(ChildResources):
+    """Emulated CX Sales over a Store, shaped by `profile` (a name or a PodProfile, copied).
 
-    def __init__(self, store: Store, *, base_url: str = SANDBOX_BASE_URL) -> None:
+    `describe_override` rewrites the describe (and so what is accepted). The
+    profile may be replaced at any time (`emulator.profile = …`); what is
+    stored afterwards follows the new one.
+    """
+
+    def __init__(
+        self, store: Store, *, base_url: str = SANDBOX_BASE_URL, profile: str | PodProfile = DEFAULT_PROFILE
+    ) -> None:
         self.store = store
-        self.base_url = base_url
+        self._base_url = base_url
         self.describe_override: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        self.profile = profile_named(profile)
 
-    # -- entry point ------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """What every href starts with (the fake server sets its own once it has a port)."""
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self._base_url = value
+        self.render.base_url = value
+
+    @property
+    def profile(self) -> PodProfile:
+        return self._profile
+
+    @profile.setter
+    def profile(self, value: str | PodProfile) -> None:
+        self._profile = profile_named(value)
+        self.codec = Codec(self._profile)
+        self.replies = Replies(self._profile)
+        self.keys = self.codec.keys
+        self.render = Renderer(self._profile, self.keys, self._base_url)
+        self._describe = build_describe(self._profile)
+
+    # -- entry point and public helpers -----------------------------------------------------
 
     def handle(
         self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
     ) -> Reply:
         """Answer one request. `path` is the URL path as received (percent-encoded, REST root included)."""
-        method = method.upper()
         lowered = {k.lower(): v for k, v in headers.items()}
         if not path.startswith(REST_ROOT + "/"):
-            return _error(404, f"No resource at {path[:200]}.", "404")
+            return self.replies.error(404, f"No resource at {path[:200]}.", "404")
         parts = [unquote(p) for p in path[len(REST_ROOT) + 1 :].rstrip("/").split("/")]
-        ctx = _Request(method, parts, dict(query), lowered, body)
         try:
-            return self._route(ctx)
-        except _Refusal as refusal:
+            return self._route(Request(method.upper(), parts, dict(query), lowered, body))
+        except Refusal as refusal:
             return refusal.reply
 
     def effective_describe(self) -> dict[str, Any]:
-        """The describe this remote publishes: the contract's, possibly rewritten by `describe_override`."""
-        document = rules.describe()
+        """The describe this remote publishes: the profile's, possibly rewritten by `describe_override`."""
+        document = copy.deepcopy(self._describe)
         return self.describe_override(document) if self.describe_override else document
+
+    def contract_view(self, orchestration_number: str) -> list[dict[str, Any]]:
+        """The stages held for an orchestration, in display order, in contract form (see Codec.contract_stage)."""
+        return [self.codec.contract_stage(s.document) for s in self.store.list_stages(orchestration_number)]
+
+    def add_orchestration(self, number: str, **attributes: Any) -> StoredOrchestration:
+        """Put a header straight into the store, with what this pod's header requires; `attributes` as stored."""
+        contract = {
+            "OrchestrationNumber": number,
+            "OrchestrationName": f"Orchestration {number}",
+            "ObjectCode": "Opportunity",
+            "LifecycleAttributeName": "SalesStage",
+        }
+        values = {
+            self.profile.pod_name("orchestrations", name): self.profile.code_map("orchestrations", name).get(v, v)
+            for name, v in contract.items()
+        }
+        values.update({a.name: a.default for a in self.profile.header_attributes if a.default is not None})
+        values.update(attributes)
+        stored = StoredOrchestration(number, self.store.reserve_ids(1)[0], values, profile=self.profile.name)
+        self.store.save_orchestration(stored)
+        return stored
 
     # -- routing ----------------------------------------------------------------------------
 
-    def _route(self, r: _Request) -> Reply:
+    def _route(self, r: Request) -> Reply:
         p = r.parts
-        if p[0] != "orchestrations" or len(p) not in (1, 2, 4, 5) or (len(p) >= 4 and p[2:4] != ["child", "Stages"]):
-            return _error(404, f"No resource at {'/'.join(p)[:200]}.", "404")
-        routes: dict[tuple[int, str], Callable[[_Request], Reply]] = {
-            (1, "GET"): self._list_orchestrations,
-            (1, "POST"): self._post_orchestration,
-            (2, "GET"): self._get_orchestration,
-            (4, "GET"): self._list_stages,
-            (4, "POST"): self._post_stage,
-            (5, "GET"): self._get_stage,
-            (5, "DELETE"): self._delete_stage,
-        }
-        if len(p) == 2 and p[1] == "describe" and r.method == "GET":
-            return _json(200, {"Resources": self.effective_describe()["Resources"]}, DESCRIPTION_TYPE)
-        handler = routes.get((len(p), r.method))
-        if handler is None:
-            return _error(405, f"Method {r.method} is not allowed on this resource.", "405")
-        return handler(r)
+        if p[0] != "orchestrations":
+            return self.replies.error(404, f"No resource at {'/'.join(p)[:200]}.", "404")
+        if p == ["orchestrations", "describe"]:
+            if r.method != "GET":
+                return self._not_allowed(r)
+            return json_reply(200, {"Resources": self.effective_describe()["Resources"]}, DESCRIPTION_TYPE)
+        chain = self._chain(p)
+        resource, key = chain[-1]
+        kind = resource if resource in ("orchestrations", "Stages") else "child"
+        handler: Callable[[Request, Chain], Reply] | None = {
+            ("orchestrations", True, "GET"): self._list_orchestrations,
+            ("orchestrations", True, "POST"): self._post_orchestration,
+            ("orchestrations", False, "GET"): self._get_orchestration,
+            ("Stages", True, "GET"): self._list_stages,
+            ("Stages", True, "POST"): self._post_stage,
+            ("Stages", False, "GET"): self._get_stage,
+            ("Stages", False, "PATCH"): self._patch_stage,
+            ("Stages", False, "DELETE"): self._delete_stage,
+            ("child", True, "GET"): self._list_children,
+            ("child", True, "POST"): self._post_child,
+            ("child", False, "GET"): self._get_child,
+            ("child", False, "PATCH"): self._patch_child,
+            ("child", False, "DELETE"): self._delete_child,
+        }.get((kind, key is None, r.method))
+        if handler is None or (resource == ASSOCIATIONS and r.method == "PATCH"):
+            return self._not_allowed(r, resource)
+        return handler(r, chain)
+
+    def _not_allowed(self, r: Request, resource: str = "") -> Reply:
+        if resource == ASSOCIATIONS and r.method == "PATCH":
+            detail = "Updating an association is not supported: delete it and create another."
+        else:
+            detail = f"Method {r.method} is not allowed on this resource."
+        return self.replies.error(405, detail, "405")
+
+    def _chain(self, parts: list[str]) -> Chain:
+        chain: Chain = [("orchestrations", parts[1] if len(parts) > 1 else None)]
+        rest = parts[2:]
+        while rest:
+            resource, key = chain[-1]
+            if key is None or rest[0] != "child" or len(rest) < 2:
+                raise Refusal(self.replies.error(404, f"No resource at {'/'.join(parts)[:200]}.", "404"))
+            if rest[1] not in self.profile.children(resource):
+                detail = f"No resource {rest[1][:60]} under {resource} on this pod."
+                raise Refusal(self.replies.error(404, detail, "404"))
+            chain.append((rest[1], rest[2] if len(rest) > 2 else None))
+            rest = rest[3:]
+        return chain
 
     # -- orchestrations ---------------------------------------------------------------------
 
-    def _list_orchestrations(self, r: _Request) -> Reply:
-        items = [self._render_header(o, r, expand=False) for o in self.store.list_orchestrations()]
-        return _json(200, self._collection(items, r, f"{REST_ROOT}/orchestrations"), COLLECTION_TYPE)
+    def _list_orchestrations(self, r: Request, chain: Chain) -> Reply:
+        items = [self.render.render_header(o, r, {}, []) for o in self.store.list_orchestrations()]
+        return json_reply(200, self.render.collection(items, r, f"{REST_ROOT}/orchestrations"), COLLECTION_TYPE)
 
-    def _get_orchestration(self, r: _Request) -> Reply:
-        found = self._orchestration(r.parts[1])
-        expand = bool({"all", "Stages"} & set(r.query.get("expand", "").split(",")))
-        return _json(200, self._render_header(found, r, expand=expand), ITEM_TYPE, etag=_indicator(found.attributes))
+    def _get_orchestration(self, r: Request, chain: Chain) -> Reply:
+        found = self._orchestration(chain[0][1])
+        tree = expand_tree(r.query.get("expand", ""), "orchestrations", self.profile, self.replies)
+        item = self.render.render_header(
+            found, r, tree, self.store.list_stages(found.number) if "Stages" in tree else []
+        )
+        return json_reply(200, item, ITEM_TYPE, etag=indicator(found.attributes))
 
-    def _post_orchestration(self, r: _Request) -> Reply:
-        data = r.json_object()
+    def _post_orchestration(self, r: Request, chain: Chain) -> Reply:
+        self.replies.check_media_type(r)
+        data = self.replies.json_object(r)
         node = rules.find_resource(self.effective_describe(), "orchestrations")
-        _refuse_if(rules.metadata_problems(data, node, "orchestrations") or rules.schema_problems(data, header=True))
+        problems = self._body_problems(data, "orchestrations")
+        number = data.get(self.keys["orchestrations"])
         with self.store.atomic():
-            number = data["OrchestrationNumber"]
-            existing = self.store.get_orchestration(number)
-            now, user = _now(), r.user
+            existing = self.store.get_orchestration(number) if isinstance(number, str) else None
+            if existing is not None:
+                self._same_profile(existing)
+            base = existing.attributes if existing is not None and r.upsert else None
+            mode = self.profile.upsert_children
+            if base is None or mode == "replace":
+                merged = {k: v for k, v in data.items() if v is not None or mode == "replace"}
+            else:
+                merged = {k: v for k, v in base.items() if k not in WHO_COLUMNS}
+                merged.update(data)
+                merged = {k: v for k, v in merged.items() if v is not None}
+            problems += mandatory_problems(merged, node, place="resource orchestrations")
+            self.replies.refuse(problems)
+            canonical, problems = self.codec.header(merged)
+            self.replies.refuse(problems)
+            body = self.codec.for_schema(canonical, "orchestrations")
+            self.replies.refuse(rules.schema_problems(body, header=True, naming=self.codec.naming))
             if existing is not None and not r.upsert:
-                _refuse_if([rules.Problem(f"Orchestration {number} already exists.", rules.CODE_DUPLICATE)])
+                self.replies.refuse([Problem(f"Orchestration {number} already exists.", rules.CODE_DUPLICATE)])
+            who = {"LastUpdatedBy": r.user, "LastUpdateDate": now()}
             if existing is not None:
                 kept = {k: existing.attributes[k] for k in ("CreatedBy", "CreationDate") if k in existing.attributes}
-                existing.attributes = {**data, **kept, "LastUpdatedBy": user, "LastUpdateDate": now}
+                existing.attributes = {**merged, **kept, **who}
                 stored, status = existing, 200
             else:
-                who = {"CreatedBy": user, "CreationDate": now, "LastUpdatedBy": user, "LastUpdateDate": now}
-                stored, status = StoredOrchestration(number, self.store.reserve_ids(1)[0], {**data, **who}), 201
+                who = {"CreatedBy": r.user, "CreationDate": who["LastUpdateDate"], **who}
+                remote_id = self.store.reserve_ids(1)[0]
+                stored = StoredOrchestration(number, remote_id, {**merged, **who}, profile=self.profile.name)
+                status = 201
             self.store.save_orchestration(stored)
-        item = self._render_header(stored, r, expand=False)
-        return _json(status, item, ITEM_TYPE, etag=_indicator(stored.attributes), location=_self_href(item))
+        item = self.render.render_header(stored, r, {}, [])
+        return json_reply(status, item, ITEM_TYPE, etag=indicator(stored.attributes), location=self_href(item))
 
     # -- stages -----------------------------------------------------------------------------
 
-    def _list_stages(self, r: _Request) -> Reply:
-        found = self._orchestration(r.parts[1])
-        expand = bool(r.query.get("expand"))
-        items = [self._render_stage(s, r, expand=expand) for s in self.store.list_stages(found.number)]
-        return _json(200, self._collection(items, r, self._stages_path(found.number)), COLLECTION_TYPE)
+    def _list_stages(self, r: Request, chain: Chain) -> Reply:
+        found = self._orchestration(chain[0][1])
+        tree = expand_tree(r.query.get("expand", ""), "Stages", self.profile, self.replies)
+        items = [self.render.render_stage(s, r, tree) for s in self.store.list_stages(found.number)]
+        return json_reply(200, self.render.collection(items, r, self.render.href(chain)), COLLECTION_TYPE)
 
-    def _get_stage(self, r: _Request) -> Reply:
-        found = self._orchestration(r.parts[1])
-        stage = self.store.get_stage(found.number, r.parts[4])
-        if stage is None:
-            return _error(404, f"Stage {r.parts[4]} does not exist in orchestration {found.number}.", "404")
-        item = self._render_stage(stage, r, expand=bool(r.query.get("expand")))
-        return _json(200, item, ITEM_TYPE, etag=stage.change_indicator)
+    def _get_stage(self, r: Request, chain: Chain) -> Reply:
+        stage = self._stage(self._orchestration(chain[0][1]), chain[1][1])
+        tree = expand_tree(r.query.get("expand", ""), "Stages", self.profile, self.replies)
+        return json_reply(200, self.render.render_stage(stage, r, tree), ITEM_TYPE, etag=stage.change_indicator)
 
-    def _delete_stage(self, r: _Request) -> Reply:
+    def _delete_stage(self, r: Request, chain: Chain) -> Reply:
         with self.store.atomic():
-            found = self._orchestration(r.parts[1])
-            if not self.store.delete_stage(found.number, r.parts[4]):
-                return _error(404, f"Stage {r.parts[4]} does not exist in orchestration {found.number}.", "404")
+            found = self._orchestration(chain[0][1])
+            if not self.store.delete_stage(found.number, str(chain[1][1])):
+                return self.replies.error(
+                    404, f"Stage {chain[1][1]} does not exist in orchestration {found.number}.", "404"
+                )
         return 204, {}, b""
 
-    def _post_stage(self, r: _Request) -> Reply:
-        media_type = r.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if media_type not in ACCEPTED_BODY_TYPES:
-            return _error(415, f"Content-Type {media_type or '(none)'} is not supported; use {ITEM_TYPE}.", "415")
-        data = r.json_object()
+    def _post_stage(self, r: Request, chain: Chain) -> Reply:
+        self.replies.check_media_type(r)
+        data = self.replies.json_object(r)
         with self.store.atomic():
-            header = self._orchestration(r.parts[1])
-            node = rules.find_resource(self.effective_describe(), "Stages")
-            _refuse_if(rules.metadata_problems(data, node, "Stages") or rules.schema_problems(data))
-            if data["OrchestrationId"] != header.remote_id:
-                detail = f"OrchestrationId {data['OrchestrationId']} is not the id of orchestration {header.number}."
-                _refuse_if([rules.Problem(detail, rules.CODE_BAD_REFERENCE)])
-            number = data[rules.STAGE_KEY]
-            others = [s for s in self.store.list_stages(header.number) if s.number != number]
-            taken = {
-                name: {child[key]: s.number for s in others for child in s.document.get(name, [])}
-                for name, key in rules.KEYS.items()
-                if name != "Stages"
-            }
-            _refuse_if(rules.reference_problems(data, taken))
-            existing = self.store.get_stage(header.number, number)
+            header = self._orchestration(chain[0][1])
+            self.replies.refuse(deep_create_problems(self.profile, data, "Stages"))
+            problems = self._body_problems(data, "Stages")
+            number = data.get(self.keys["Stages"])
+            existing = self.store.get_stage(header.number, number) if isinstance(number, str) else None
+            old = existing if r.upsert else None
+            edit = self._edit()
+            doc = edit.item("Stages", old.document if old else None, data, self.profile.upsert_children)
+            duplicate = ""
             if existing is not None and not r.upsert:
-                detail = f"Stage {number} already exists in orchestration {header.number}; send Upsert-Mode: true."
-                _refuse_if([rules.Problem(detail, rules.CODE_DUPLICATE)])
-            document = self._merge_stage(data, existing.document if existing else None, r.user)
-            stage = StoredStage(header.number, number, document["OrchestrationStageId"], document, _indicator(document))
-            self.store.save_stage(stage)
-        item = self._render_stage(stage, r, expand=True)
-        status = 200 if existing is not None else 201
-        return _json(status, item, ITEM_TYPE, etag=stage.change_indicator, location=_self_href(item))
+                duplicate = f"Stage {number} already exists in orchestration {header.number}; send Upsert-Mode: true."
+            stage = self._save(r, header, old, doc, edit, problems, duplicate=duplicate)
+        item, tree = self.render.reply_shape("Stages", stage.document, data)
+        rendered = self.render.render("Stages", item, self.render.stage_href(stage), r, tree, stage.change_indicator)
+        status = 200 if old is not None else 201
+        return json_reply(status, rendered, ITEM_TYPE, etag=stage.change_indicator, location=self_href(rendered))
 
-    def _merge_stage(self, data: dict[str, Any], old: dict[str, Any] | None, user: str) -> dict[str, Any]:
-        """The stored document: ids and creation who-columns kept for numbers seen before.
+    def _patch_stage(self, r: Request, chain: Chain) -> Reply:
+        self.replies.check_media_type(r)
+        data = self.replies.json_object(r)
+        with self.store.atomic():
+            header = self._orchestration(chain[0][1])
+            stage = self._stage(header, chain[1][1])
+            self.replies.refuse(patch_shape_problems(self.profile, self.keys, data, "Stages", stage.number))
+            problems = self._body_problems(data, "Stages", stage.number)
+            edit = self._edit()
+            doc = edit.item("Stages", stage.document, data, "merge")
+            saved = self._save(r, header, stage, doc, edit, problems)
+        item, tree = self.render.reply_shape("Stages", saved.document, data)
+        rendered = self.render.render("Stages", item, self.render.stage_href(saved), r, tree, saved.change_indicator)
+        return json_reply(200, rendered, ITEM_TYPE, etag=saved.change_indicator)
 
-        Last-update columns change only where something changed, so an
-        identical re-send leaves the document (and its change indicator) as it was.
+    # -- the write pipeline -------------------------------------------------------------------
+
+    def _body_problems(self, data: Mapping[str, Any], resource: str, number: str | None = None) -> list[Problem]:
+        """What `data` sends that the describe of `resource` does not allow, or that is read-only.
+
+        `number` (a PATCH's path key) names the item in messages when the body does not.
         """
-        children = rules.stage_children()
-        old = old or {}
-        olds = {name: {c[rules.KEYS[name]]: c for c in old.get(name, [])} for name in children}
-        fresh = sum(1 for n in children for c in data.get(n, []) if c[rules.KEYS[n]] not in olds[n])
-        ids = iter(self.store.reserve_ids(fresh + (0 if old else 1)))
-        now = _now()
+        if number is not None:
+            data = {self.keys[resource]: number, **data}
+        node = rules.find_resource(self.effective_describe(), resource)
+        problems = sent_problems(data, node, resource, keys=self.keys)
+        return problems + read_only_problems(self.profile, self.keys, data, resource)
 
-        def merged(attributes: dict[str, Any], previous: dict[str, Any] | None, id_name: str, same: bool) -> dict:
-            if previous is None:
-                who = {"CreatedBy": user, "CreationDate": now, "LastUpdatedBy": user, "LastUpdateDate": now}
-                return {id_name: next(ids), **attributes, **who}
-            return {
-                id_name: previous[id_name],
-                **attributes,
-                "CreatedBy": previous["CreatedBy"],
-                "CreationDate": previous["CreationDate"],
-                "LastUpdatedBy": previous["LastUpdatedBy"] if same else user,
-                "LastUpdateDate": previous["LastUpdateDate"] if same else now,
-            }
+    def _edit(self) -> Edit:
+        return Edit(self.profile, self.keys)
 
-        def own(item: dict[str, Any], id_name: str) -> dict[str, Any]:
-            skip = {id_name, *rules.WHO_COLUMNS, *children}
-            return {k: v for k, v in item.items() if k not in skip}
+    def _save(
+        self,
+        r: Request,
+        header: StoredOrchestration,
+        old: StoredStage | None,
+        doc: dict[str, Any],
+        edit: Edit,
+        problems: list[Problem],
+        *,
+        duplicate: str = "",
+    ) -> StoredStage:
+        """Validate the new stage (metadata, then contract form, then references) and store it."""
+        describe = self.effective_describe()
+        problems = problems + edit.problems
+        for resource, item, index in edit.touched:
+            nested = resource in GRANDCHILDREN and self.profile.child_location == "Steps"
+            skip = [self.profile.pod_name(resource, "OrchestrationStepNumber")] if nested else []
+            place = rules.where(resource, item, index, self.keys[resource])
+            problems += mandatory_problems(item, rules.find_resource(describe, resource), place=place, skip=skip)
+        problems += fill_parent_links(self.profile, self.keys, doc)
+        self.replies.refuse(problems)
+        canonical, problems = self.codec.stage(doc)
+        self.replies.refuse(problems)
+        naming = self.codec.naming
+        self.replies.refuse(rules.schema_problems(self.codec.for_schema(canonical, "Stages"), naming=naming))
+        if canonical.get("OrchestrationId") != header.remote_id:
+            detail = (
+                f"OrchestrationId {canonical.get('OrchestrationId')} is not the id of orchestration {header.number}."
+            )
+            self.replies.refuse([Problem(detail, rules.CODE_BAD_REFERENCE)])
+        number = doc.get(self.keys["Stages"])
+        self.replies.refuse(rules.reference_problems(canonical, self._taken(header, number), naming=naming))
+        if duplicate:
+            self.replies.refuse([Problem(duplicate, rules.CODE_DUPLICATE)])
+        return self._store_stage(r, header, old, doc)
 
-        nested = {}
-        for name in children:
-            rows = []
-            for row in data.get(name, []):
-                previous = olds[name].get(row[rules.KEYS[name]])
-                same = previous is not None and own(previous, rules.IDS[name]) == row
-                rows.append(merged(row, previous, rules.IDS[name], same))
-            nested[name] = rows
-        plain = {k: v for k, v in data.items() if k not in children}
-        stage_id = rules.IDS["Stages"]
-        same = bool(old) and own(old, stage_id) == plain and all(nested[n] == old.get(n, []) for n in children)
-        return {**merged(plain, old or None, stage_id, same), **nested}
+    def _store_stage(
+        self, r: Request, header: StoredOrchestration, old: StoredStage | None, doc: dict[str, Any]
+    ) -> StoredStage:
+        document = assign_identity(
+            self.profile,
+            self.keys,
+            doc,
+            old.document if old is not None else None,
+            user=r.user,
+            now=now(),
+            reserve=self.store.reserve_ids,
+        )
+        number = str(document[self.keys["Stages"]])
+        stage = StoredStage(header.number, number, document[IDS["Stages"]], document, indicator(document))
+        self.store.save_stage(stage)
+        return stage
 
-    # -- rendering --------------------------------------------------------------------------
+    def _taken(self, header: StoredOrchestration, number: Any) -> dict[str, dict[str, str]]:
+        """Child numbers of the orchestration's other stages (alternate keys are unique per orchestration)."""
+        taken: dict[str, dict[str, str]] = {name: {} for name in CHILDREN}
+        for stage in self.store.list_stages(header.number):
+            if stage.number != number:
+                canonical, _ = self.codec.stage(stage.document)
+                for name in CHILDREN:
+                    for row in canonical[name]:
+                        taken[name][row.get(KEYS[name])] = stage.number
+        return taken
 
-    def _orchestration(self, number: str) -> StoredOrchestration:
-        found = self.store.get_orchestration(number)
+    # -- lookups ------------------------------------------------------------------------------
+
+    def _orchestration(self, number: str | None) -> StoredOrchestration:
+        found = self.store.get_orchestration(str(number))
         if found is None:
-            raise _Refusal(_error(404, f"Orchestration {number} does not exist.", "404"))
+            raise Refusal(self.replies.error(404, f"Orchestration {number} does not exist.", "404"))
+        self._same_profile(found)
         return found
 
-    def _stages_path(self, number: str) -> str:
-        return f"{REST_ROOT}/orchestrations/{quote(number, safe='')}/child/Stages"
+    def _same_profile(self, found: StoredOrchestration) -> None:
+        if found.profile != self.profile.name:
+            detail = (
+                f"The built-in sandbox holds {found.number} in the {found.profile} shape; "
+                "reset the sandbox after changing SANDBOX_PROFILE."
+            )
+            raise Refusal(self.replies.error(409, detail, "409"))
 
-    def _render_header(self, found: StoredOrchestration, r: _Request, *, expand: bool) -> dict[str, Any]:
-        item: dict[str, Any] = {"OrchestrationId": found.remote_id, **found.attributes}
-        href = f"{REST_ROOT}/orchestrations/{quote(found.number, safe='')}"
-        if expand:
-            stages = [self._render_stage(s, r, expand=True) for s in self.store.list_stages(found.number)]
-            item["Stages"] = self._nest(stages, r, self._stages_path(found.number))
-        if not r.only_data:
-            item["links"] = [
-                self._link("self", href, _indicator(found.attributes)),
-                self._link("child", self._stages_path(found.number), name="Stages", kind="collection"),
-            ]
-        return item
-
-    def _render_stage(self, stage: StoredStage, r: _Request, *, expand: bool) -> dict[str, Any]:
-        href = f"{self._stages_path(stage.orchestration_number)}/{quote(stage.number, safe='')}"
-        children = rules.stage_children()
-        item = {k: v for k, v in stage.document.items() if k not in children}
-        for name in children:
-            if expand:
-                rows = []
-                for row in stage.document.get(name, []):
-                    row_href = f"{href}/child/{name}/{quote(str(row[rules.KEYS[name]]), safe='')}"
-                    links = [self._link("self", row_href, _indicator(row))]
-                    rows.append(row if r.only_data else {**row, "links": links})
-                item[name] = self._nest(rows, r, f"{href}/child/{name}")
-        if not r.only_data:
-            item["links"] = [self._link("self", href, stage.change_indicator)] + [
-                self._link("child", f"{href}/child/{name}", name=name, kind="collection") for name in children
-            ]
-        return item
-
-    def _nest(self, rows: list[dict[str, Any]], r: _Request, href: str) -> Any:
-        """Nested children: an array before framework version 3, a collection object from 3 on."""
-        if r.framework_version < 3:
-            return rows
-        return self._collection(rows, r, href, paged=False)
-
-    def _collection(self, items: list[Any], r: _Request, href: str, *, paged: bool = True) -> dict[str, Any]:
-        offset = _int(r.query.get("offset"), 0) if paged else 0
-        limit = _int(r.query.get("limit"), 25) if paged else max(len(items), 1)
-        page = items[offset : offset + limit]
-        result: dict[str, Any] = {
-            "items": page,
-            "count": len(page),
-            "hasMore": offset + limit < len(items),
-            "limit": limit,
-            "offset": offset,
-        }
-        if not r.only_data:
-            result["links"] = [self._link("self", href, kind="collection")]
-        return result
-
-    def _link(self, rel: str, href: str, indicator: str = "", *, name: str = "", kind: str = "item") -> dict[str, Any]:
-        link: dict[str, Any] = {"rel": rel, "href": self.base_url + href, "name": name or href.rsplit("/", 1)[-1]}
-        link["kind"] = kind
-        if indicator:
-            link["properties"] = {"changeIndicator": indicator}
-        return link
-
-
-class _Request:
-    """One request as the emulator needs it."""
-
-    def __init__(self, method: str, parts: list[str], query: dict[str, str], headers: dict[str, str], body: bytes):
-        self.method, self.parts, self.query, self.headers, self.body = method, parts, query, headers, body
-        self.upsert = headers.get("upsert-mode", "").strip().lower() == "true"
-        self.only_data = query.get("onlyData", "").lower() == "true"
-        self.framework_version = _int(headers.get("rest-framework-version"), 1)  # the server default is 1
-
-    @property
-    def user(self) -> str:
-        """CreatedBy/LastUpdatedBy: the Basic user name when there is one."""
-        auth = self.headers.get("authorization", "")
-        if auth.lower().startswith("basic "):
-            try:
-                return base64.b64decode(auth[6:]).decode("utf-8").split(":", 1)[0] or "SANDBOX_USER"
-            except (ValueError, UnicodeDecodeError):
-                return "SANDBOX_USER"
-        return "SANDBOX_USER"
-
-    def json_object(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.body.decode("utf-8")) if self.body else None
-        except (ValueError, UnicodeDecodeError):
-            data = None
-        if not isinstance(data, dict):
-            raise _Refusal(_error(400, "The request body must be a JSON object.", rules.CODE_BAD_JSON))
-        return data
-
-
-class _Refusal(Exception):
-    def __init__(self, reply: Reply) -> None:
-        self.reply = reply
-
-
-def _refuse_if(problems: list[rules.Problem]) -> None:
-    if not problems:
-        return
-    body: dict[str, Any] = {
-        "type": "http://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html#sec10.4.1",
-        "title": "Bad Request",
-        "status": 400,
-        "detail": problems[0].detail,
-        "o:errorCode": problems[0].code,
-    }
-    if len(problems) > 1:
-        body["o:errorDetails"] = [{"detail": p.detail, "o:errorCode": p.code} for p in problems]
-    raise _Refusal(_json(400, body, "application/json"))
-
-
-def _error(status: int, detail: str, code: str) -> Reply:
-    body = {"title": _TITLES.get(status, "Error"), "status": status, "detail": detail, "o:errorCode": code}
-    return _json(status, body, "application/json")
-
-
-def _json(status: int, data: Any, content_type: str, *, etag: str = "", location: str = "") -> Reply:
-    headers = {"Content-Type": content_type}
-    if etag:
-        headers["ETag"] = f'"{etag}"'
-    if location and status == 201:
-        headers["Location"] = location
-    return status, headers, json.dumps(data, ensure_ascii=False).encode("utf-8")
-
-
-def _self_href(item: Mapping[str, Any]) -> str:
-    return next((link["href"] for link in item.get("links", []) if link.get("rel") == "self"), "")
-
-
-def _indicator(document: Mapping[str, Any]) -> str:
-    """An opaque change indicator: the same document gives the same value."""
-    canonical = json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(canonical).hexdigest()[:32]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _int(value: str | None, default: int) -> int:
-    try:
-        return max(0, int(value)) if value not in (None, "") else default
-    except ValueError:
-        return default
+    def _stage(self, header: StoredOrchestration, number: str | None) -> StoredStage:
+        stage = self.store.get_stage(header.number, str(number))
+        if stage is None:
+            detail = f"Stage {number} does not exist in orchestration {header.number}."
+            raise Refusal(self.replies.error(404, detail, "404"))
+        return stage

@@ -20,16 +20,21 @@ FIRST_ID = 300100000000001  # Oracle-looking ids, far from anything a test would
 
 @dataclass
 class StoredOrchestration:
-    """An orchestration header: its key, its numeric id and the other attributes (who-columns included)."""
+    """An orchestration header: its key, its numeric id and the other attributes (who-columns included).
+
+    `profile` names the pod profile that wrote it (and its stages): their
+    shape is that profile's, so another profile must not read them.
+    """
 
     number: str
     remote_id: int
     attributes: dict[str, Any] = field(default_factory=dict)
+    profile: str = "documented"
 
 
 @dataclass
 class StoredStage:
-    """A stage item as the remote holds it: attributes, ids, who-columns and nested children (no links)."""
+    """A stage item as the remote holds it, in its profile's shape: attributes, ids, who-columns, children, no links."""
 
     orchestration_number: str
     number: str

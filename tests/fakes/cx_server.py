@@ -2,13 +2,20 @@
 
 It wraps the same CxEmulator the built-in sandbox uses (over a MemoryStore),
 so tests exercise real sockets, real timeouts and real dropped connections.
+`profile` picks the pod it plays ("documented", "strict" or a PodProfile;
+see orchestrator/remote/emulator_profiles.py).
 
     server = FakeCxServer().start()          # or the `cx_server` fixture
+    server = FakeCxServer(profile="strict").start()
     server.fail("POST", r"/child/Stages$", status=503, retry_after=2, times=2)
     server.delay("GET", r"/orchestrations/", seconds=1.0)
     server.drop("POST", r"/child/Stages$", when="after")   # stored, reply lost
     server.latency = 0.05
     server.requests[-1].json, server.writes, server.store.stage_documents("ORCH-1")
+    server.rename_attribute("Stages", "StageName", "OrchestrationStageName")
+    server.set_codes("Steps", "StepType", {"TASK": "ORA_TASK"})
+    server.header_attribute("StatusCode", default=None)    # mandatory, no defaultValue
+    server.contract_view("ORCH-1")                         # what the pod holds, in contract form
 
 Path patterns are matched with re.search against the path below the REST root
 (e.g. "/orchestrations/ORCH-1/child/Stages"). Faults fire in the order they
@@ -30,10 +37,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from orchestrator.remote import emulator_rules
+from orchestrator.remote import emulator_describe
 from orchestrator.remote.client import CxClient
 from orchestrator.remote.connections import Connection
 from orchestrator.remote.emulator import CxEmulator
+from orchestrator.remote.emulator_profiles import PodProfile, profile_named
 from orchestrator.remote.store import MemoryStore, StoredOrchestration
 from orchestrator.remote.url_safety import REST_ROOT
 
@@ -85,12 +93,19 @@ class FakeCxServer:
     """CX Sales on a loopback port. Requires credentials unless `require_auth=False`."""
 
     def __init__(
-        self, *, username: str = USERNAME, password: str = PASSWORD, token: str = "", require_auth: bool = True
+        self,
+        *,
+        username: str = USERNAME,
+        password: str = PASSWORD,
+        token: str = "",
+        require_auth: bool = True,
+        profile: str | PodProfile = "documented",
     ) -> None:
         self.username, self.password, self.token = username, password, token
         self.require_auth = require_auth
+        self._initial_profile = profile_named(profile)
         self.store = MemoryStore()
-        self.emulator = CxEmulator(self.store)
+        self.emulator = CxEmulator(self.store, profile=self._initial_profile)
         self.requests: list[RecordedRequest] = []
         self.latency = 0.0
         self._faults: list[_Fault] = []
@@ -116,13 +131,14 @@ class FakeCxServer:
             self._thread.join(timeout=5)
 
     def reset(self) -> None:
-        """Empty store, log and fault queue; no latency; the contract's describe."""
+        """Empty store, log and fault queue; no latency; the profile it started with, untouched by knobs."""
         with self._lock:
             self.requests.clear()
             self._faults.clear()
         self.store.reset()
         self.latency = 0.0
         self.describe_override = None
+        self.emulator.profile = self._initial_profile
 
     # -- knobs ----------------------------------------------------------------------------
 
@@ -135,15 +151,49 @@ class FakeCxServer:
     def describe_override(self, value: Any) -> None:
         self.emulator.describe_override = value
 
+    @property
+    def profile(self) -> PodProfile:
+        """The pod profile being played (a copy owned by this server; the knobs below change it)."""
+        return self.emulator.profile
+
+    @profile.setter
+    def profile(self, value: str | PodProfile) -> None:
+        self.emulator.profile = value
+
     def remove_attribute(self, resource: str, name: str) -> None:
-        """Simulate a remote without attribute `name` on `resource` ("Stages", "Stages.Steps", …)."""
+        """Simulate a remote without attribute `name` (pod name) on `resource` ("Stages", "Steps", "Stages.Steps"…)."""
         previous = self.describe_override or (lambda d: d)
-        self.describe_override = lambda d: emulator_rules.drop_attribute(previous(d), resource, name)
+        self.describe_override = lambda d: emulator_describe.drop_attribute(previous(d), resource, name)
 
     def limit_attribute(self, resource: str, name: str, precision: int) -> None:
-        """Simulate a remote whose attribute `name` holds fewer characters."""
+        """Simulate a remote whose attribute `name` holds fewer characters (as precision or maxLength)."""
         previous = self.describe_override or (lambda d: d)
-        self.describe_override = lambda d: emulator_rules.set_precision(previous(d), resource, name, precision)
+        self.describe_override = lambda d: emulator_describe.set_length(previous(d), resource, name, precision)
+
+    def rename_attribute(self, resource: str, contract_name: str, pod_name: str) -> None:
+        """The pod calls `resource`.`contract_name` `pod_name`: the describe and the accepted name change together."""
+        self.profile = self.profile.renamed(resource, contract_name, pod_name)
+
+    def set_codes(self, resource: str, attribute: str, codes: dict[str, str]) -> None:
+        """The pod spells `attribute`'s codes {contract code: pod code}; it accepts and shows the pod codes."""
+        self.profile = self.profile.with_codes(resource, attribute, codes)
+
+    def header_attribute(self, name: str, *, mandatory: bool = True, default: str | None = None) -> None:
+        """Declare (or redefine) an extra header attribute; `default` is its describe defaultValue (None: none).
+
+        The pod never applies the default itself: a mandatory one must be sent.
+        """
+        self.profile = self.profile.with_header_attribute(name, mandatory=mandatory, default=default)
+
+    def contract_view(self, orchestration_number: str) -> list[dict[str, Any]]:
+        """The test oracle: the stages the pod holds, in display order, in contract form.
+
+        Contract names and codes, LOBs decoded, links as numbers, StepTasks and
+        StepObjectivesAssociations as stage-level arrays, no ids, who-columns
+        or links, each child array sorted by its number — comparable with the
+        draft's stage documents whichever profile is played.
+        """
+        return self.emulator.contract_view(orchestration_number)
 
     def fail(
         self,
@@ -224,17 +274,13 @@ class FakeCxServer:
         return CxClient(self.connection(), **{**defaults, **options})
 
     def add_orchestration(self, number: str = "ORCH-FAKE-0001", **attributes: Any) -> StoredOrchestration:
-        """Put an orchestration header straight into the store (no request logged); return it."""
-        values = {
-            "OrchestrationNumber": number,
-            "OrchestrationName": f"Orchestration {number}",
-            "ObjectCode": "Opportunity",
-            "LifecycleAttributeName": "SalesStage",
-            **attributes,
-        }
-        stored = StoredOrchestration(number, self.store.reserve_ids(1)[0], values)
-        self.store.save_orchestration(stored)
-        return stored
+        """Put an orchestration header straight into the store (no request logged); return it.
+
+        It carries what the profile's header requires (e.g. OrchestrationType
+        and StatusCode at their describe defaults on the strict pod); `attributes`
+        are stored as given, under the pod's names.
+        """
+        return self.emulator.add_orchestration(number, **attributes)
 
     # -- request handling (called from the handler threads) -------------------------------
 

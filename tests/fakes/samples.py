@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 from typing import Any
 
@@ -102,3 +103,44 @@ def stage_document(orchestration_id: int, prefix: str = "S1", sequence: int = 1,
     }
     document.update(overrides)
     return copy.deepcopy(document)
+
+
+def strict_stage(orchestration_id: int, prefix: str = "S1", sequence: int = 1, **overrides: Any) -> dict[str, Any]:
+    """`stage_document` as the strict pod takes a stage POST (written out by hand, not from its tables).
+
+    LifecycleAttributeValue instead of LifecycleAttrValue, LOBs in base64, no
+    step links (they are ids, known only once the steps exist) and neither
+    StepTasks nor associations (they are created under their step).
+    """
+    document = stage_document(orchestration_id, prefix, sequence)
+    document["LifecycleAttributeValue"] = document.pop("LifecycleAttrValue")
+    for name in ("StepTasks", "StepObjectivesAssociations"):
+        del document[name]
+    for step in document["Steps"]:
+        step.pop("SuccessStepNumber", None)
+        step.pop("FailureStepNumber", None)
+        if "SuccessCriteria" in step:
+            step["SuccessCriteria"] = base64.b64encode(step["SuccessCriteria"].encode()).decode()
+    document.update(overrides)
+    return copy.deepcopy(document)
+
+
+def strict_header(number: str = "ORCH-SAMPLE-0001", **overrides: Any) -> dict[str, Any]:
+    """A POST /orchestrations body for the strict pod: the contract's plus its two mandatory attributes."""
+    return orchestration_header(number, OrchestrationType="STANDARD", StatusCode="DRAFT", **overrides)
+
+
+def contract_view_of(*documents: dict[str, Any]) -> list[dict[str, Any]]:
+    """What `FakeCxServer.contract_view` should show after publishing these stage documents."""
+    out = []
+    for document in documents:
+        stage = {k: v for k, v in copy.deepcopy(document).items() if k != "OrchestrationId"}
+        for name, key in (
+            ("StageObjectives", "StageObjectiveNumber"),
+            ("Steps", "OrchestrationStepNumber"),
+            ("StepTasks", "StepTasksNumber"),
+            ("StepObjectivesAssociations", "StepObjectiveAssocNumber"),
+        ):
+            stage[name] = sorted(stage.get(name, []), key=lambda row, key=key: row[key])
+        out.append(stage)
+    return out

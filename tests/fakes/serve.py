@@ -1,6 +1,7 @@
 """Run the fake CX Sales server as a process, for scripts (.ci/publish-smoke) and manual tries.
 
     python -m tests.fakes.serve --print-url --username u --password p --log /tmp/requests.jsonl
+    python -m tests.fakes.serve --print-url --profile strict
 
 Binds 127.0.0.1 on a free port, prints its base URL as the first line of
 stdout once it accepts connections, and serves until SIGTERM or Ctrl-C. With
@@ -19,6 +20,8 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any
+
+from orchestrator.remote.emulator_profiles import PROFILES
 
 from .cx_server import PASSWORD, USERNAME, FakeCxServer
 
@@ -44,9 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default="", help="accept this Bearer token instead of Basic credentials")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
     parser.add_argument("--log", type=Path, help="append one JSON line per handled request to this file")
+    parser.add_argument(
+        "--profile", choices=sorted(PROFILES), default="documented", help="the pod profile to play (default documented)"
+    )
     args = parser.parse_args(argv)
 
-    server = FakeCxServer(username=args.username, password=args.password, token=args.token)
+    server = FakeCxServer(username=args.username, password=args.password, token=args.token, profile=args.profile)
     server.latency = args.latency
     if args.log:
         _log_requests(server, args.log)
@@ -57,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_url:
         print(server.url, flush=True)
     else:
-        print(f"fake CX Sales at {server.url} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+        print(f"fake CX Sales ({args.profile}) at {server.url} (Ctrl-C stops it)", file=sys.stderr, flush=True)
     stopped.wait()
     server.stop()
     return 0

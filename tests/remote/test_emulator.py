@@ -7,7 +7,7 @@ import requests
 
 from orchestrator.remote.url_safety import REST_ROOT
 from tests.fakes.cx_server import PASSWORD, USERNAME
-from tests.fakes.samples import orchestration_header, stage_document
+from tests.fakes.samples import contract_view_of, orchestration_header, stage_document
 
 ITEM = "application/vnd.oracle.adf.resourceitem+json"
 AUTH = "Basic " + base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
@@ -197,9 +197,9 @@ def _mutate(document, path, value):
             "27027",
         ),
         (
-            ["StageObjectives", 1, "ObjectiveStatus"],
-            "MAPPED",
-            "ObjectiveStatus of objective ORCH-S1-OBJ-2 must be NEW: no association names it.",
+            ["StageObjectives", 0, "ObjectiveStatus"],
+            "NEW",
+            "ObjectiveStatus of objective ORCH-S1-OBJ-1 must be MAPPED: an association names it.",
             "27026",
         ),
         (
@@ -393,3 +393,84 @@ def test_unknown_resource_and_method(cx_server, orch):
 def test_credentials_are_required(cx_server):
     reply = requests.get(f"{cx_server.url}{REST_ROOT}/orchestrations/describe", timeout=5)
     assert reply.status_code == 401 and reply.headers["WWW-Authenticate"].startswith("Basic")
+
+
+# -- documented profile: what an upsert does to children, deletes, associations ------------------------------------
+
+
+def test_upsert_without_a_child_array_leaves_that_collection_as_stored(cx_server, orch):
+    post_stage(cx_server, orch)
+    document = stage_document(orch.remote_id, StageName="Renamed")
+    del document["StepTasks"]  # absent: kept as stored
+    document["StepObjectivesAssociations"] = []  # listed empty: emptied
+    document["StageObjectives"][0]["ObjectiveStatus"] = "MAPPED"  # still MAPPED: accepted without an association
+    reply = call(cx_server, "POST", STAGES, document, upsert=True)
+    assert reply.status_code == 200, reply.text
+    stored = cx_server.contract_view("ORCH-1")[0]
+    assert stored["StageName"] == "Renamed"
+    assert [t["StepTasksNumber"] for t in stored["StepTasks"]] == ["ORCH-S1-TSK-1", "ORCH-S1-TSK-2"]
+    assert stored["StepObjectivesAssociations"] == []
+
+
+def test_a_listed_child_replaces_the_stored_item_whole(cx_server, orch):
+    post_stage(cx_server, orch)
+    document = stage_document(orch.remote_id)
+    del document["Steps"][0]["GracePeriod"]
+    assert call(cx_server, "POST", STAGES, document, upsert=True).status_code == 200
+    step = call(cx_server, "GET", f"{STAGES}/ORCH-S1-STG/child/Steps/ORCH-S1-STP-1").json()
+    assert "GracePeriod" not in step
+
+
+@pytest.mark.parametrize(
+    ("path", "detail"),
+    [
+        (
+            "Steps/ORCH-S1-STP-1",
+            "Step ORCH-S1-STP-1 cannot be deleted: step task ORCH-S1-TSK-1 refers to it (OrchestrationStepNumber).",
+        ),
+        (
+            "Steps/ORCH-S1-STP-2",
+            "Step ORCH-S1-STP-2 cannot be deleted: step ORCH-S1-STP-1 refers to it (SuccessStepNumber).",
+        ),
+        (
+            "StageObjectives/ORCH-S1-OBJ-1",
+            "Objective ORCH-S1-OBJ-1 cannot be deleted: association ORCH-S1-ASC-1 refers to it (StageObjectiveNumber).",
+        ),
+    ],
+)
+def test_deleting_what_something_still_refers_to_is_refused(cx_server, orch, path, detail):
+    post_stage(cx_server, orch)
+    reply = call(cx_server, "DELETE", f"{STAGES}/ORCH-S1-STG/child/{path}")
+    assert reply.status_code == 400
+    assert reply.json()["detail"] == detail and reply.json()["o:errorCode"] == "27027"
+    assert cx_server.contract_view("ORCH-1") == contract_view_of(stage_document(orch.remote_id))
+
+
+def test_an_unreferenced_objective_can_be_deleted(cx_server, orch):
+    post_stage(cx_server, orch)
+    assert call(cx_server, "DELETE", f"{STAGES}/ORCH-S1-STG/child/StageObjectives/ORCH-S1-OBJ-2").status_code == 204
+    assert [o["StageObjectiveNumber"] for o in cx_server.contract_view("ORCH-1")[0]["StageObjectives"]] == [
+        "ORCH-S1-OBJ-1"
+    ]
+
+
+def test_associations_may_be_re_sent_on_the_documented_pod(cx_server, orch):
+    post_stage(cx_server, orch)
+    associations = f"{STAGES}/ORCH-S1-STG/child/StepObjectivesAssociations"
+    first = call(cx_server, "GET", f"{associations}/ORCH-S1-ASC-1").json()
+    association = stage_document(orch.remote_id)["StepObjectivesAssociations"][0]
+    reply = call(cx_server, "POST", associations, association, upsert=True)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["StepObjectiveAssocId"] == first["StepObjectiveAssocId"]
+    assert post_stage(cx_server, orch).status_code == 200  # and inside the stage document
+
+
+def test_expand_all_expands_every_level_and_a_bad_name_is_refused(cx_server, orch):
+    post_stage(cx_server, orch)
+    tree = call(cx_server, "GET", "/orchestrations/ORCH-1", expand="all", onlyData="true").json()
+    stage = tree["Stages"]["items"][0]
+    assert {"StageObjectives", "Steps", "StepTasks", "StepObjectivesAssociations"} <= set(stage)
+    only_stages = call(cx_server, "GET", "/orchestrations/ORCH-1", expand="Stages", onlyData="true").json()
+    assert "Steps" not in only_stages["Stages"]["items"][0]
+    # Step tasks are not children of steps on the documented pod.
+    assert call(cx_server, "GET", f"{STAGES}/ORCH-S1-STG", expand="Steps.StepTasks").status_code == 400
