@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Max, Prefetch, QuerySet
 
 from . import redaction
@@ -189,6 +190,8 @@ class SandboxStep:
     sequence: Any
     tasks: list[SandboxTask] = field(default_factory=list)
     serves: list[str] = field(default_factory=list)  # names of the objectives it serves
+    on_success: str = ""  # the name of the step its success (failure) link names
+    on_failure: str = ""
 
 
 @dataclass
@@ -224,6 +227,18 @@ class SandboxOrchestrationView:
     updated_at: datetime
     stages: list[SandboxStageView] = field(default_factory=list)
     local_number: str = ""  # the same number as a local draft, for a link to the designer
+    profile: str = "documented"  # the pod profile whose shape it is stored in
+
+
+class SandboxContents(list):
+    """The sandbox's orchestrations; `profile` is the active SANDBOX_PROFILE (what new writes use)."""
+
+    profile: str = "documented"
+
+    @property
+    def mismatched(self) -> list[SandboxOrchestrationView]:
+        """Orchestrations stored by another profile: requests touching them answer 409 until a reset."""
+        return [view for view in self if view.profile != self.profile]
 
 
 def _rows(document: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -231,7 +246,7 @@ def _rows(document: dict[str, Any], name: str) -> list[dict[str, Any]]:
     rows = document.get(name)
     if isinstance(rows, dict):  # a collection object {"items": [...]}
         rows = rows.get("items")
-    rows = [row for row in rows or [] if isinstance(row, dict)]
+    rows = [row for row in rows or [] if isinstance(row, dict)] if isinstance(rows, list | type(None)) else []
     return sorted(rows, key=_order)
 
 
@@ -247,19 +262,31 @@ def _step_label(value: Any) -> str:
         return str(value or "?")
 
 
+def _first(item: dict[str, Any], *names: str) -> Any:
+    """The first of `names` the item holds: the documented and strict pods name some attributes differently."""
+    return next((item[name] for name in names if item.get(name) not in (None, "")), None)
+
+
 def _stage_view(row: SandboxStage) -> SandboxStageView:
+    """One stored stage as an outline, whichever pod profile stored it.
+
+    The documented shape keeps step tasks and associations beside the steps,
+    linked by number; the strict one keeps them under their step and links by
+    numeric id (SuccessStepId, StageObjectiveId…), and calls the lifecycle
+    value LifecycleAttributeValue. Both are read here.
+    """
     doc = row.document if isinstance(row.document, dict) else {}
     stage = SandboxStageView(
         number=row.number,
         remote_id=doc.get("OrchestrationStageId", row.remote_id),
         name=str(doc.get("StageName", "")),
         sequence=doc.get("DisplaySequence"),
-        lifecycle_value=str(doc.get("LifecycleAttrValue", "")),
+        lifecycle_value=str(_first(doc, "LifecycleAttrValue", "LifecycleAttributeValue") or ""),
         description=str(doc.get("StageDescription", "")),
         change_indicator=row.change_indicator,
         updated_at=row.updated_at,
     )
-    objectives = {}
+    objectives: dict[Any, SandboxObjective] = {}
     for item in _rows(doc, "StageObjectives"):
         objective = SandboxObjective(
             number=str(item.get("StageObjectiveNumber", "")),
@@ -269,8 +296,13 @@ def _stage_view(row: SandboxStage) -> SandboxStageView:
             sequence=item.get("DisplaySequence"),
         )
         objectives[objective.number] = objective
+        if objective.remote_id is not None:
+            objectives[objective.remote_id] = objective
         stage.objectives.append(objective)
-    steps = {}
+    steps: dict[Any, SandboxStep] = {}
+    tasks: list[tuple[dict[str, Any], Any]] = [(item, None) for item in _rows(doc, "StepTasks")]
+    associations: list[tuple[dict[str, Any], Any]] = [(item, None) for item in _rows(doc, "StepObjectivesAssociations")]
+    links = []
     for item in _rows(doc, "Steps"):
         step = SandboxStep(
             number=str(item.get("OrchestrationStepNumber", "")),
@@ -281,9 +313,23 @@ def _stage_view(row: SandboxStage) -> SandboxStageView:
             sequence=item.get("DisplaySequence"),
         )
         steps[step.number] = step
+        if step.remote_id is not None:
+            steps[step.remote_id] = step
         stage.steps.append(step)
-    for item in _rows(doc, "StepTasks"):
-        step = steps.get(str(item.get("OrchestrationStepNumber", "")))
+        tasks += [(task, step) for task in _rows(item, "StepTasks")]
+        associations += [(assoc, step) for assoc in _rows(item, "StepObjectivesAssociations")]
+        links.append(
+            (
+                step,
+                _first(item, "SuccessStepNumber", "SuccessStepId"),
+                _first(item, "FailureStepNumber", "FailureStepId"),
+            )
+        )
+    for step, success, failure in links:
+        step.on_success = _step_name(steps.get(_key(success)))
+        step.on_failure = _step_name(steps.get(_key(failure)))
+    for item, parent in tasks:
+        step = parent or steps.get(_key(_first(item, "OrchestrationStepNumber", "OrchestrationStepId")))
         if step is not None:
             step.tasks.append(
                 SandboxTask(
@@ -295,24 +341,36 @@ def _stage_view(row: SandboxStage) -> SandboxStageView:
                     assigned_to=str(item.get("AssignedTo", "")),
                 )
             )
-    for item in doc.get("StepObjectivesAssociations") or []:
-        if not isinstance(item, dict):
-            continue
-        step = steps.get(str(item.get("OrchestrationStepNumber", "")))
-        objective = objectives.get(str(item.get("StageObjectiveNumber", "")))
+    for item, parent in associations:
+        step = parent or steps.get(_key(_first(item, "OrchestrationStepNumber", "OrchestrationStepId")))
+        objective = objectives.get(_key(_first(item, "StageObjectiveNumber", "StageObjectiveId")))
         if step is not None and objective is not None:
             step.serves.append(objective.name or objective.number)
     return stage
 
 
-def sandbox_contents() -> list[SandboxOrchestrationView]:
-    """What the built-in sandbox holds: orchestrations by number, their stages in display order, every id."""
+def _key(value: Any) -> Any:
+    """A link value usable as a dict key (remote data may hold anything)."""
+    return value if isinstance(value, str | int) else None
+
+
+def _step_name(step: SandboxStep | None) -> str:
+    return (step.name or step.number) if step is not None else ""
+
+
+def sandbox_contents() -> SandboxContents:
+    """What the built-in sandbox holds: orchestrations by number, their stages in display order, every id.
+
+    The result's `profile` is the active SANDBOX_PROFILE; each orchestration
+    says which profile stored it.
+    """
     rows = SandboxOrchestration.objects.prefetch_related(
         Prefetch("stages", queryset=SandboxStage.objects.order_by("number"))
     ).order_by("number")
-    out = []
+    out = SandboxContents()
+    out.profile = settings.SANDBOX_PROFILE
     for row in rows:
-        attributes = row.attributes if isinstance(row.attributes, dict) else {}
+        attributes = row.header
         view = SandboxOrchestrationView(
             number=row.number,
             remote_id=row.remote_id,
@@ -320,6 +378,7 @@ def sandbox_contents() -> list[SandboxOrchestrationView]:
             description=str(attributes.get("OrchestrationDescription", "")),
             object_code=str(attributes.get("ObjectCode", "")),
             updated_at=row.updated_at,
+            profile=row.profile,
         )
         stages = [_stage_view(stage) for stage in row.stages.all()]
         view.stages = sorted(stages, key=lambda s: (s.sequence if isinstance(s.sequence, int) else 0, s.number))

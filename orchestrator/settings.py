@@ -151,6 +151,11 @@ CX_CLIENT_OPTIONS = {
 }
 PUBLISH_STALE_SECONDS = env.int("PUBLISH_STALE_SECONDS", default=180)
 CX_DESCRIBE_CACHE_SECONDS = env.int("PUBLISH_DESCRIBE_CACHE_SECONDS", default=3600)
+# The shape of CX Sales the built-in sandbox plays (orchestrator/remote/emulator_profiles.py):
+# "documented" reads the contract as written, "strict" the pessimistic reading of a real pod.
+SANDBOX_PROFILE = env.str("SANDBOX_PROFILE", default="documented")
+if SANDBOX_PROFILE not in ("documented", "strict"):
+    raise ImproperlyConfigured(f"SANDBOX_PROFILE must be documented or strict, not {SANDBOX_PROFILE!r}.")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie

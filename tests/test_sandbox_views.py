@@ -10,6 +10,8 @@ from orchestrator.models import PublishedStage, PublishRun, PublishRunStatus
 from orchestrator.models.sandbox import SandboxOrchestration, SandboxStage
 from orchestrator.services.publishing import orchestration_publish
 from tests.factories import build_orchestration
+from tests.fakes.pod_http import SandboxPod, call, publish_stage
+from tests.fakes.samples import orchestration_header, stage_document, strict_header
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +165,67 @@ def test_reset_leaves_records_of_real_connections_alone(publisher_client, publis
     monkeypatch.setenv("CX_PROD_BASE_URL", "https://cx.example.com")
     assert publisher_client.post(RESET, {"confirm": "yes"}).status_code == 302
     assert PublishedStage.objects.filter(connection_name="prod").count() == 3
+
+
+# -- the sandbox's pod profile ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox_pod():
+    pod = SandboxPod()
+    try:
+        yield pod
+    finally:
+        pod.close()
+
+
+def _publish_by_hand(pod, number="ORCH-STRICT-1"):
+    """Publish samples.stage_document as the active profile requires, with plain requests (no client code)."""
+    header = strict_header(number) if pod.profile.name == "strict" else orchestration_header(number)
+    created = call(pod, "POST", "/orchestrations", header)
+    assert created.status_code == 201, created.text
+    publish_stage(pod, number, stage_document(created.json()["OrchestrationId"]))
+
+
+def test_the_page_says_which_profile_the_sandbox_plays(viewer_client, settings):
+    assert "It plays the <strong>documented</strong> pod" in viewer_client.get(URL).content.decode()
+    settings.SANDBOX_PROFILE = "strict"
+    html = viewer_client.get(URL).content.decode()
+    assert "It plays the <strong>strict</strong> pod" in html and "links by id" in html
+
+
+def test_a_strict_orchestration_shows_as_the_same_outline(viewer_client, settings, sandbox_pod):
+    settings.SANDBOX_PROFILE = "strict"
+    _publish_by_hand(sandbox_pod)
+    stored = SandboxStage.objects.get(number="ORCH-S1-STG")
+    steps = {s["OrchestrationStepNumber"]: s for s in stored.document["Steps"]}
+    html = viewer_client.get(URL).content.decode()
+    assert "<dt>Stored as</dt><dd>strict</dd>" in html
+    assert '<span class="muted">· 01 - Qualify ·</span>' in html  # LifecycleAttributeValue
+    assert '<span class="stage-counts">2 objectives, 3 steps</span>' in html
+    assert "Serves Budget confirmed" in html
+    assert "On success: Wait two days · On failure: Stop" in html  # SuccessStepId / FailureStepId
+    task = steps["ORCH-S1-STP-1"]["StepTasks"][1]
+    assert (
+        "Step task 2: activity template 300100000100001, activity 300100000200002 "
+        f'<span class="ids"><code>ORCH-S1-TSK-2</code> id {task["StepTasksId"]}</span>'
+    ) in html
+    first_step = html.index("<code>ORCH-S1-STP-1</code>")
+    assert first_step < html.index("<code>ORCH-S1-TSK-2</code>") < html.index("<code>ORCH-S1-STP-2</code>")
+
+
+def test_the_same_outline_in_the_documented_shape(viewer_client, sandbox_pod):
+    _publish_by_hand(sandbox_pod, "ORCH-DOC-1")
+    html = viewer_client.get(URL).content.decode()
+    assert "<dt>Stored as</dt><dd>documented</dd>" in html
+    assert "Serves Budget confirmed" in html and "On success: Wait two days · On failure: Stop" in html
+    assert html.index("<code>ORCH-S1-STP-1</code>") < html.index("<code>ORCH-S1-TSK-2</code>")
+
+
+def test_orchestrations_stored_by_the_other_profile_are_pointed_out(viewer_client, settings, sandbox_pod):
+    settings.SANDBOX_PROFILE = "strict"
+    _publish_by_hand(sandbox_pod)
+    settings.SANDBOX_PROFILE = "documented"
+    html = viewer_client.get(URL).content.decode()
+    assert "1 orchestration below was stored by the other profile" in html
+    assert '<dd>strict <span class="tag">not the active profile: reset the sandbox</span></dd>' in html

@@ -4,7 +4,15 @@ Kept apart from the drafts on purpose: the sandbox stores the documents it
 received, as the remote would, and never shares rows with the draft models.
 """
 
+from typing import Any
+
 from django.db import models
+
+# The pod profile that wrote an orchestration and its stages is kept beside its
+# header attributes under this key (no attribute name starts with "@"). Rows
+# without it were written before profiles existed, in the documented shape.
+PROFILE_KEY = "@profile"
+DEFAULT_PROFILE = "documented"
 
 
 class SandboxOrchestration(models.Model):
@@ -20,6 +28,18 @@ class SandboxOrchestration(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def profile(self) -> str:
+        """The pod profile whose shape this orchestration and its stages are stored in."""
+        attributes = self.attributes if isinstance(self.attributes, dict) else {}
+        return str(attributes.get(PROFILE_KEY) or DEFAULT_PROFILE)
+
+    @property
+    def header(self) -> dict[str, Any]:
+        """The header attributes without the profile marker."""
+        attributes = self.attributes if isinstance(self.attributes, dict) else {}
+        return {k: v for k, v in attributes.items() if k != PROFILE_KEY}
 
 
 class SandboxStage(models.Model):

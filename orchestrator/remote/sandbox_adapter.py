@@ -4,6 +4,11 @@ Mounted by CxClient for the built-in sandbox, so publishing to the sandbox
 runs exactly the code that publishing to CX Sales runs (headers, retries,
 journal); only the last step differs. No socket, no web server: it works
 from a management command too. The sandbox does not check credentials.
+
+The pod profile is the SANDBOX_PROFILE setting, read on every request (so a
+test's settings override applies at once); the data it stores records which
+profile wrote it, and the emulator answers 409 to a request that touches an
+orchestration written by the other one.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 
 from .emulator import CxEmulator
+from .emulator_profiles import DEFAULT_PROFILE, PodProfile
 from .store import Store
 from .url_safety import SANDBOX_BASE_URL
 
@@ -26,21 +32,27 @@ logger = logging.getLogger("orchestrator.remote.sandbox")
 
 
 class SandboxAdapter(HTTPAdapter):
-    """Answers sandbox:// requests with CxEmulator over the database store (or the given one)."""
+    """Answers sandbox:// requests with CxEmulator over the database store (or the given one).
 
-    def __init__(self, store: Store | None = None) -> None:
+    `profile` fixes the pod profile; by default it is settings.SANDBOX_PROFILE.
+    """
+
+    def __init__(self, store: Store | None = None, *, profile: str | PodProfile | None = None) -> None:
         super().__init__(max_retries=0)
         self._store = store
+        self._profile = profile
         self._emulator: CxEmulator | None = None
 
     @property
     def emulator(self) -> CxEmulator:
-        if self._emulator is None:
+        wanted = self._profile if self._profile is not None else _configured_profile()
+        name = wanted.name if isinstance(wanted, PodProfile) else wanted
+        if self._emulator is None or self._emulator.profile.name != name:
             if self._store is None:
                 from .sandbox_store import DbStore  # the ORM only when a request is made
 
                 self._store = DbStore()
-            self._emulator = CxEmulator(self._store, base_url=SANDBOX_BASE_URL)
+            self._emulator = CxEmulator(self._store, base_url=SANDBOX_BASE_URL, profile=wanted)
         return self._emulator
 
     def send(self, request: PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Response:
@@ -67,3 +79,9 @@ class SandboxAdapter(HTTPAdapter):
             decode_content=False,
         )
         return self.build_response(request, raw)
+
+
+def _configured_profile() -> str:
+    from django.conf import settings  # only the sandbox reads settings; the emulator never does
+
+    return getattr(settings, "SANDBOX_PROFILE", DEFAULT_PROFILE)

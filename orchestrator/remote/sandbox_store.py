@@ -3,7 +3,9 @@
 The only module under remote/ that touches the ORM. Each emulated request
 that writes runs in one transaction (`atomic`), and ids come from
 SandboxSequence rows locked with select_for_update, so two workers publishing
-at once never hand out the same id.
+at once never hand out the same id. The profile that wrote an orchestration
+rides along in its attributes (models.sandbox.PROFILE_KEY), so no migration
+was needed for it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,14 @@ from typing import Any
 
 from django.db import transaction
 
-from ..models.sandbox import SandboxOrchestration, SandboxSequence, SandboxStage
+from ..models.sandbox import PROFILE_KEY, SandboxOrchestration, SandboxSequence, SandboxStage
 from .store import StoredOrchestration, StoredStage, stage_order
 
 ID_SEQUENCE = "row_id"
+
+
+def _orchestration(row: SandboxOrchestration) -> StoredOrchestration:
+    return StoredOrchestration(row.number, row.remote_id, row.header, profile=row.profile)
 
 
 def _stage(row: SandboxStage, orchestration_number: str) -> StoredStage:
@@ -39,15 +45,16 @@ class DbStore:
 
     def get_orchestration(self, number: str) -> StoredOrchestration | None:
         row = SandboxOrchestration.objects.filter(number=number).first()
-        return StoredOrchestration(row.number, row.remote_id, row.attributes) if row else None
+        return _orchestration(row) if row else None
 
     def list_orchestrations(self) -> list[StoredOrchestration]:
-        return [StoredOrchestration(r.number, r.remote_id, r.attributes) for r in SandboxOrchestration.objects.all()]
+        return [_orchestration(row) for row in SandboxOrchestration.objects.all()]
 
     def save_orchestration(self, orchestration: StoredOrchestration) -> None:
+        attributes = {**orchestration.attributes, PROFILE_KEY: orchestration.profile}
         SandboxOrchestration.objects.update_or_create(
             number=orchestration.number,
-            defaults={"remote_id": orchestration.remote_id, "attributes": orchestration.attributes},
+            defaults={"remote_id": orchestration.remote_id, "attributes": attributes},
         )
 
     def list_stages(self, orchestration_number: str) -> list[StoredStage]:

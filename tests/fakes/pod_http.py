@@ -19,11 +19,13 @@ from __future__ import annotations
 import base64
 import copy
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
 
-from orchestrator.remote.url_safety import REST_ROOT
+from orchestrator.remote.emulator_profiles import PodProfile, profile_named
+from orchestrator.remote.sandbox_adapter import SandboxAdapter
+from orchestrator.remote.url_safety import REST_ROOT, SANDBOX_BASE_URL
 
 from .cx_server import PASSWORD, USERNAME
 
@@ -43,9 +45,32 @@ def call(server, method, path, body=None, *, upsert=False, version="4", content_
     if upsert:
         headers["Upsert-Mode"] = "true"
     session = getattr(server, "session", None) or requests
-    return session.request(
-        method, f"{server.url}{REST_ROOT}{path}", json=body, headers=headers, params=query, timeout=5
-    )
+    url = f"{server.url}{REST_ROOT}{path}"
+    if query:  # spelled out: requests leaves the URL of a non-HTTP scheme (sandbox://) alone
+        url += "?" + urlencode(query)
+    return session.request(method, url, json=body, headers=headers, timeout=5)
+
+
+class SandboxPod:
+    """The built-in sandbox as `call` and `publish_stage` need it: sandbox:// through its adapter, no socket.
+
+    Its profile is whatever SANDBOX_PROFILE says at the time of each request.
+    """
+
+    url = SANDBOX_BASE_URL
+
+    def __init__(self) -> None:
+        self.session = requests.Session()
+        self.session.mount("sandbox://", SandboxAdapter())
+
+    @property
+    def profile(self) -> PodProfile:
+        from django.conf import settings
+
+        return profile_named(settings.SANDBOX_PROFILE)
+
+    def close(self) -> None:
+        self.session.close()
 
 
 def details(reply: requests.Response) -> list[str]:

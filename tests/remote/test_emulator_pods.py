@@ -70,6 +70,24 @@ def test_contract_view_is_the_published_document_in_either_profile(pod, orch):
     assert ("StepTasks" in stored) is not strict(pod)
 
 
+def test_the_same_content_has_the_same_contract_view_on_both_pods():
+    views = []
+    for profile in ("documented", "strict"):
+        server = FakeCxServer(profile=profile).start()
+        try:
+            orch = server.add_orchestration("ORCH-1")
+            publish_stage(server, "ORCH-1", stage_document(orch.remote_id))
+            publish_stage(server, "ORCH-1", stage_document(orch.remote_id, prefix="S2", sequence=2))
+            views.append(server.contract_view("ORCH-1"))
+            raw = server.store.stage_documents("ORCH-1")
+        finally:
+            server.stop()
+        views.append(raw)
+    documented, documented_raw, strict_view, strict_raw = views
+    assert documented == strict_view and len(documented) == 2
+    assert documented_raw != strict_raw
+
+
 def test_contract_view_follows_a_change(pod, published):
     reply = call(pod, "PATCH", f"{STEPS}/ORCH-S1-STP-2", {"OrchestrationStepName": "Wait a while", "DaysToWait": 5})
     assert reply.status_code == 200, reply.text

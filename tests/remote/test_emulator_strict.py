@@ -87,8 +87,16 @@ def test_describe_puts_tasks_and_associations_under_steps_and_links_by_id(pod):
     )
     association = by_name(steps["children"]["StepObjectivesAssociations"])
     assert association["StageObjectiveId"]["type"] == "integer"
-    assert {a["allowChanges"] for n, a in association.items() if n not in ("StepObjectiveAssocId", "CreatedBy")} >= {
-        "inCreate"
+    changes = {name: a["allowChanges"] for name, a in association.items()}
+    assert changes == {
+        "StepObjectiveAssocId": "never",
+        "StepObjectiveAssocNumber": "inCreate",
+        "OrchestrationStepId": "inCreate",
+        "StageObjectiveId": "inCreate",
+        "CreatedBy": "never",
+        "CreationDate": "never",
+        "LastUpdatedBy": "never",
+        "LastUpdateDate": "never",
     }
 
 

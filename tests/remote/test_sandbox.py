@@ -1,6 +1,10 @@
 """The built-in sandbox: the same client code path, the emulator in-process, rows in the Sandbox* tables."""
 
+import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -8,9 +12,13 @@ from orchestrator.models import SandboxOrchestration, SandboxSequence, SandboxSt
 from orchestrator.remote.client import CxClient
 from orchestrator.remote.connections import SANDBOX_BASE_URL, Connection, get_connection
 from orchestrator.remote.cx import CxSalesApi
+from orchestrator.remote.emulator import CxEmulator
+from orchestrator.remote.emulator_profiles import PROFILES
 from orchestrator.remote.errors import RemoteError
+from orchestrator.remote.sandbox_adapter import SandboxAdapter
 from orchestrator.remote.sandbox_store import DbStore, sandbox_reset
-from tests.fakes.samples import orchestration_header, stage_document
+from tests.fakes.pod_http import SandboxPod, call, details, publish_stage
+from tests.fakes.samples import contract_view_of, orchestration_header, stage_document, strict_header
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +114,96 @@ def test_ids_come_from_the_locked_sequence():
     store = DbStore()
     assert store.reserve_ids(3) == [300100000000001, 300100000000002, 300100000000003]
     assert store.reserve_ids(1) == [300100000000004]
+
+
+# -- the sandbox's pod profile (SANDBOX_PROFILE) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def pod():
+    sandbox = SandboxPod()
+    try:
+        yield sandbox
+    finally:
+        sandbox.close()
+
+
+def _publish(pod, number="ORCH-1"):
+    header = strict_header(number) if pod.profile.name == "strict" else orchestration_header(number)
+    created = call(pod, "POST", "/orchestrations", header)
+    assert created.status_code == 201, created.text
+    document = stage_document(created.json()["OrchestrationId"])
+    publish_stage(pod, number, document)
+    return document
+
+
+def test_the_sandbox_plays_the_configured_profile(pod, settings, no_sockets):
+    settings.SANDBOX_PROFILE = "strict"
+    stages = call(pod, "GET", "/orchestrations/describe").json()["Resources"]["orchestrations"]["children"]["Stages"]
+    assert set(stages["children"]) == {"StageObjectives", "Steps"}
+    settings.SANDBOX_PROFILE = "documented"
+    stages = call(pod, "GET", "/orchestrations/describe").json()["Resources"]["orchestrations"]["children"]["Stages"]
+    assert set(stages["children"]) == {"StageObjectives", "Steps", "StepTasks", "StepObjectivesAssociations"}
+
+
+def test_a_strict_publish_is_stored_in_the_strict_shape_and_says_so(pod, settings):
+    settings.SANDBOX_PROFILE = "strict"
+    document = _publish(pod)
+    row = SandboxOrchestration.objects.get(number="ORCH-1")
+    assert row.profile == "strict" and row.attributes["@profile"] == "strict"
+    assert "@profile" not in row.header and row.header["StatusCode"] == "DRAFT"
+    assert "@profile" not in call(pod, "GET", "/orchestrations/ORCH-1").json()
+    stage = SandboxStage.objects.get(orchestration=row).document
+    assert stage["LifecycleAttributeValue"] == "01 - Qualify" and "StepTasks" not in stage
+    assert [t["StepTasksNumber"] for t in stage["Steps"][0]["StepTasks"]] == ["ORCH-S1-TSK-1", "ORCH-S1-TSK-2"]
+    assert stage["Steps"][0]["SuccessStepId"] == stage["Steps"][1]["OrchestrationStepId"]
+    assert CxEmulator(DbStore(), profile="strict").contract_view("ORCH-1") == contract_view_of(document)
+
+
+@pytest.mark.parametrize(("stored", "active"), [("strict", "documented"), ("documented", "strict")])
+def test_after_a_profile_change_stored_orchestrations_answer_409_until_a_reset(pod, settings, stored, active):
+    settings.SANDBOX_PROFILE = stored
+    _publish(pod)
+    settings.SANDBOX_PROFILE = active
+    message = (
+        f"The built-in sandbox holds ORCH-1 in the {stored} shape; reset the sandbox after changing SANDBOX_PROFILE."
+    )
+    header = strict_header("ORCH-1") if active == "strict" else orchestration_header("ORCH-1")
+    for reply in (
+        call(pod, "GET", "/orchestrations/ORCH-1"),
+        call(pod, "GET", "/orchestrations/ORCH-1/child/Stages/ORCH-S1-STG"),
+        call(pod, "POST", "/orchestrations", header, upsert=True),
+        call(pod, "DELETE", "/orchestrations/ORCH-1/child/Stages/ORCH-S1-STG"),
+    ):
+        assert reply.status_code == 409
+        assert details(reply) == [message]
+        expected_type = "application/vnd.oracle.adf.error+json" if active == "strict" else "application/json"
+        assert reply.headers["Content-Type"] == expected_type
+    assert SandboxStage.objects.count() == 1
+    sandbox_reset()
+    _publish(pod)
+    assert SandboxOrchestration.objects.get(number="ORCH-1").profile == active
+
+
+def test_rows_from_before_profiles_read_as_documented(sandbox_api):
+    SandboxOrchestration.objects.create(number="ORCH-OLD", remote_id=7, attributes={"OrchestrationNumber": "ORCH-OLD"})
+    assert DbStore().get_orchestration("ORCH-OLD").profile == "documented"
+    assert sandbox_api.get_orchestration("ORCH-OLD")["OrchestrationId"] == 7
+
+
+def test_an_explicit_profile_wins_over_the_setting(settings):
+    settings.SANDBOX_PROFILE = "documented"
+    assert SandboxAdapter(profile="strict").emulator.profile.name == "strict"
+    assert SandboxAdapter().emulator.profile.name == "documented"
+
+
+def test_an_unknown_sandbox_profile_refuses_to_start():
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(SANDBOX_PROFILE="pessimistic", DJANGO_DEBUG="true")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    allowed = " or ".join(PROFILES)
+    assert f"SANDBOX_PROFILE must be {allowed}, not 'pessimistic'." in result.stderr
