@@ -211,6 +211,10 @@ class CxClient:
             f"{error.message} (gave up after {tries})", status=error.status, kind=error.kind, ambiguous=error.ambiguous
         )
 
+    def pause(self, attempt: int) -> None:
+        """Wait the back-off of `attempt` (1, 2, …), for a caller that retries on its own terms."""
+        self._sleep(self._delay(attempt, None))
+
     # -- internals ------------------------------------------------------------------------
 
     def _headers(self, extra: Mapping[str, str] | None, *, has_body: bool) -> dict[str, str]:

@@ -140,6 +140,11 @@ class FakeCxServer:
         self.describe_override = None
         self.emulator.profile = self._initial_profile
 
+    def clear_faults(self) -> None:
+        """Forget the faults not fired yet (the outage is over); the store and the log stay."""
+        with self._lock:
+            self._faults.clear()
+
     # -- knobs ----------------------------------------------------------------------------
 
     @property

@@ -2,8 +2,10 @@
 
 import pytest
 
+from orchestrator.remote.cx import CxSalesApi
 from orchestrator.remote.errors import RemoteError
-from tests.fakes.samples import orchestration_header, stage_document
+from tests.fakes.cx_server import FakeCxServer
+from tests.fakes.samples import orchestration_header, stage_document, strict_stage
 
 
 def test_get_missing_orchestration_is_none(cx_api):
@@ -60,7 +62,9 @@ def test_upsert_stage_refusal_is_permanent_with_the_remote_text(cx_api, cx_serve
     orch = cx_server.add_orchestration("ORCH-1")
     with pytest.raises(RemoteError) as caught:
         cx_api.upsert_stage("ORCH-1", stage_document(orch.remote_id, Foo="bar"))
-    assert caught.value.permanent and caught.value.message == "Attribute Foo is not recognized for resource Stages."
+    assert caught.value.permanent and caught.value.message == (
+        "Attribute Foo is not recognized for resource Stages. (error 27023)"
+    )
 
 
 def test_reply_lost_after_store_is_retried_without_duplicates(cx_api, cx_server, sleeps):
@@ -98,7 +102,8 @@ def test_get_stage_and_list_stages(cx_api, cx_server, monkeypatch):
     pages = [r.query["offset"] for r in cx_server.requests if r.method == "GET" and r.path.endswith("/child/Stages")]
     assert pages == ["0", "2"]
     stage = cx_api.get_stage("ORCH-1", "ORCH-S2-STG")
-    assert isinstance(stage["StepTasks"], list) and "links" not in stage
+    assert isinstance(stage["StepTasks"], list)
+    assert stage["links"][0]["properties"]["changeIndicator"]  # links are kept: they carry the change indicators
     assert cx_api.get_stage("ORCH-1", "ORCH-NONE") is None
 
 
@@ -113,7 +118,51 @@ def test_orchestration_tree(cx_api, cx_server):
         "ORCH-S1-OBJ-1",
         "ORCH-S1-OBJ-2",
     ]
-    assert cx_server.requests[-1].query == {"expand": "all", "onlyData": "true"}
+    # the header, then the stages with every child expanded (ADF's comma list), one page
+    assert [(r.path, r.query.get("expand")) for r in cx_server.requests[-2:]] == [
+        ("/orchestrations/ORCH-1", None),
+        ("/orchestrations/ORCH-1/child/Stages", "StageObjectives,Steps,StepTasks,StepObjectivesAssociations"),
+    ]
+
+
+def test_step_level_children_are_asked_for_in_dotted_form():
+    server = FakeCxServer(profile="strict").start()
+    try:
+        orch = server.add_orchestration("ORCH-1")
+        with server.client() as client:
+            api = CxSalesApi(client)
+            api.upsert_stage("ORCH-1", strict_stage(orch.remote_id))
+            children = ("StepTasks", "StepObjectivesAssociations")
+            stage = api.get_stage(
+                "ORCH-1", strict_stage(orch.remote_id)["OrchestrationStageNumber"], step_children=children
+            )
+        stage_get = next(r for r in server.requests if r.method == "GET")
+        assert stage_get.query["expand"] == "StageObjectives,Steps,Steps.StepTasks,Steps.StepObjectivesAssociations"
+        assert all(isinstance(step["StepTasks"], list) for step in stage["Steps"])
+        assert [r.method for r in server.requests] == ["POST", "GET"]  # nothing left to fetch step by step
+    finally:
+        server.stop()
+
+
+def test_step_children_a_pod_did_not_nest_are_read_from_each_step(monkeypatch):
+    server = FakeCxServer(profile="strict").start()
+    try:
+        orch = server.add_orchestration("ORCH-1")
+        number = strict_stage(orch.remote_id)["OrchestrationStageNumber"]
+        with server.client() as client:
+            api = CxSalesApi(client)
+            api.upsert_stage("ORCH-1", strict_stage(orch.remote_id))
+            children = ("StepTasks", "StepObjectivesAssociations")
+            whole = api.get_stage("ORCH-1", number, step_children=children)
+            for step in whole["Steps"]:  # a pod that ignores the dotted expand: steps without their children
+                step.pop("StepTasks")
+            server.fail("GET", number + "$", status=200, body=whole)
+            stage = api.get_stage("ORCH-1", number, step_children=children)
+        per_step = [r.path for r in server.requests if r.path.endswith("/child/StepTasks")]
+        assert len(per_step) == len(stage["Steps"]) > 0
+        assert all(isinstance(step["StepTasks"], list) for step in stage["Steps"])
+    finally:
+        server.stop()
 
 
 def test_orchestration_tree_with_paged_stages_fetches_the_rest(cx_api, cx_server):
@@ -125,12 +174,22 @@ def test_orchestration_tree_with_paged_stages_fetches_the_rest(cx_api, cx_server
     assert [s["OrchestrationStageNumber"] for s in tree["Stages"]] == ["ORCH-S1-STG"]
 
 
-def test_truncated_child_collection_is_refused(cx_api, cx_server):
-    cx_server.add_orchestration("ORCH-1")
-    stage = {"OrchestrationStageNumber": "S", "Steps": {"items": [{"OrchestrationStepNumber": "A"}], "hasMore": True}}
-    cx_server.fail("GET", r"/orchestrations/ORCH-1$", status=200, body={"Stages": {"items": [stage]}})
-    with pytest.raises(RemoteError, match=r"only part of Steps of stage S"):
-        cx_api.get_orchestration_tree("ORCH-1")
+def test_a_truncated_nested_collection_is_read_whole_from_its_own_collection(cx_api, cx_server, monkeypatch):
+    orch = cx_server.add_orchestration("ORCH-1")
+    cx_api.upsert_stage("ORCH-1", stage_document(orch.remote_id))
+    truncated = {
+        "OrchestrationStageNumber": "ORCH-S1-STG",
+        "StageObjectives": [],
+        "Steps": {"items": [{"OrchestrationStepNumber": "ORCH-S1-STP-1"}], "hasMore": True},
+        "StepTasks": [],
+        "StepObjectivesAssociations": [],
+    }
+    cx_server.fail("GET", r"/Stages/ORCH-S1-STG$", status=200, body=truncated)
+    monkeypatch.setattr(type(cx_api), "page_size", 2)
+    stage = cx_api.get_stage("ORCH-1", "ORCH-S1-STG")
+    assert [s["OrchestrationStepNumber"] for s in stage["Steps"]] == ["ORCH-S1-STP-1", "ORCH-S1-STP-2", "ORCH-S1-STP-3"]
+    pages = [r.query["offset"] for r in cx_server.requests if r.path.endswith("/ORCH-S1-STG/child/Steps")]
+    assert pages == ["0", "2"]
 
 
 def test_numbers_are_percent_encoded_as_one_segment(cx_api, cx_server):

@@ -42,14 +42,10 @@ def test_request_log_and_writes(cx_server):
     orch = cx_server.add_orchestration("ORCH-1")
     with cx_server.client() as client:
         api = CxSalesApi(client)
-        api.get_orchestration_tree("ORCH-1")
+        api.get_orchestration("ORCH-1")
         api.upsert_stage("ORCH-1", stage_document(orch.remote_id))
     first, second = cx_server.requests
-    assert (first.method, first.path, first.query) == (
-        "GET",
-        "/orchestrations/ORCH-1",
-        {"expand": "all", "onlyData": "true"},
-    )
+    assert (first.method, first.path, first.query) == ("GET", "/orchestrations/ORCH-1", {})
     assert second.json["OrchestrationStageNumber"] == "ORCH-S1-STG"
     assert cx_server.writes == [second]
 

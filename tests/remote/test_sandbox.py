@@ -76,7 +76,7 @@ def test_sandbox_validates_like_the_remote(sandbox_api):
         sandbox_api.upsert_stage("ORCH-1", stage_document(created["OrchestrationId"], StageName="x" * 101))
     assert caught.value.status == 400 and caught.value.permanent
     assert caught.value.message == (
-        "The value of attribute StageName is too long for resource Stages: 101 characters, at most 100."
+        "The value of attribute StageName is too long for resource Stages: 101 characters, at most 100. (error 27024)"
     )
     assert not SandboxStage.objects.exists()
 
