@@ -96,6 +96,8 @@ class PublishRun(models.Model):
     plan = models.JSONField(default=list, blank=True, help_text="The planned requests, in order.")
     validation_report = models.JSONField(default=list, blank=True)
     describe_report = models.JSONField(default=list, blank=True)
+    # How the pod was spoken to: strategy, names resolved from its describe, code maps (never a secret).
+    compatibility = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -135,6 +137,9 @@ class PublishStage(models.Model):
     stage_name = models.CharField(max_length=NAME_MAX, blank=True)
     display_sequence = models.IntegerField(null=True, blank=True, help_text="Empty for a stage being deleted.")
     action = models.CharField(max_length=20, choices=PublishAction.choices)
+    strategy = models.CharField(
+        max_length=20, blank=True, help_text="How the stage was written: 'nested' (one upsert) or 'stepwise' (by ids)."
+    )
     status = models.CharField(max_length=20, choices=PublishStageStatus.choices, default=PublishStageStatus.PLANNED)
     document_hash = models.CharField(max_length=64, blank=True, help_text="sha256 of the stage document sent.")
     remote_message = models.TextField(blank=True, help_text="The remote's error, plain text (escaped when shown).")
@@ -168,6 +173,7 @@ class JournalEntry(models.Model):
     response_headers = models.JSONField(default=dict, blank=True)
     response_body = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    note = models.CharField(max_length=300, blank=True, help_text="Why the request was made.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -187,6 +193,8 @@ class PublishedStage(models.Model):
     stage_number = models.CharField("OrchestrationStageNumber", max_length=NUMBER_MAX_LENGTH)
     stage_name = models.CharField(max_length=NAME_MAX, blank=True, help_text="Kept to name a stage deleted locally.")
     document_hash = models.CharField(max_length=64)
+    # What the connection's dialect (names, codes, encodings, strategy) was: another one means "send again".
+    dialect_hash = models.CharField(max_length=64, blank=True)
     remote_orchestration_id = models.BigIntegerField("OrchestrationId", null=True, blank=True)
     remote_id = models.BigIntegerField("OrchestrationStageId", null=True, blank=True)
     change_indicator = models.CharField(max_length=255, blank=True)

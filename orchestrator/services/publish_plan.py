@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from ..models import Orchestration, OrchestrationStatus, PublishAction, PublishedStage
+from ..remote import ConnectionConfigError, get_connection
 from ..selectors import orchestration_tree
 from ..validation import Problem, validate_orchestration
+from .compatibility.resolve import resolve_dialect
+from .describe_check import cached_describe
 from .payload import PayloadInvalid, PayloadProblem, StagePayload, build_stage_payloads
 
 
@@ -39,6 +42,7 @@ class StagePlan:
     document_hash: str = ""
     display_sequence: int | None = None  # None for a stage being deleted
     payload: StagePayload | None = field(default=None, repr=False, compare=False)
+    reason: str = ""  # why it is sent: "new", "changed", "the pod's dialect changed", "removed"
 
     @property
     def sends(self) -> bool:
@@ -63,6 +67,7 @@ class Plan:
     problems: list[Problem] = field(default_factory=list)  # validation: refused when any
     payload_problems: list[PayloadProblem] = field(default_factory=list)
     blocked: str = ""  # a reason that is not about the content, e.g. the orchestration is archived
+    strategy_label: str = ""  # how stages will be written, when the pod's describe is cached; else ""
 
     @property
     def refused(self) -> bool:
@@ -89,11 +94,15 @@ def plan_stages(
     published: list[PublishedStage],
     *,
     remote_orchestration_id: int | None = None,
+    dialect_hash: str = "",
 ) -> list[StagePlan]:
     """Compare the draft's payloads with what the connection accepted; pure, no queries.
 
     With `remote_orchestration_id`, records made against another remote
-    orchestration are ignored: their stages do not exist on this one.
+    orchestration are ignored: their stages do not exist on this one. With
+    `dialect_hash`, a stage last written in another dialect (the pod's names,
+    the connection's code maps or the strategy changed since) is updated
+    even though the draft did not change.
     """
     if remote_orchestration_id is not None:
         published = [p for p in published if p.remote_orchestration_id in (None, remote_orchestration_id)]
@@ -102,11 +111,13 @@ def plan_stages(
     for payload in payloads:
         record = by_number.pop(payload.stage_number, None)
         if record is None:
-            action = PublishAction.CREATE
-        elif record.document_hash == payload.document_hash:
-            action = PublishAction.UNCHANGED
+            action, reason = PublishAction.CREATE, "new"
+        elif record.document_hash != payload.document_hash:
+            action, reason = PublishAction.UPDATE, "changed"
+        elif dialect_hash and record.dialect_hash and record.dialect_hash != dialect_hash:
+            action, reason = PublishAction.UPDATE, "the pod's dialect changed"
         else:
-            action = PublishAction.UPDATE
+            action, reason = PublishAction.UNCHANGED, ""
         lines.append(
             StagePlan(
                 stage_number=payload.stage_number,
@@ -115,10 +126,13 @@ def plan_stages(
                 document_hash=payload.document_hash,
                 display_sequence=payload.display_sequence,
                 payload=payload,
+                reason=reason,
             )
         )
     for record in sorted(by_number.values(), key=lambda r: (r.published_at, r.stage_number)):
-        lines.append(StagePlan(stage_number=record.stage_number, stage_name=record.stage_name, action="delete"))
+        lines.append(
+            StagePlan(stage_number=record.stage_number, stage_name=record.stage_name, action="delete", reason="removed")
+        )
     return lines
 
 
@@ -157,5 +171,19 @@ def publish_plan(orch: Orchestration, connection_name: str = "default") -> Plan:
     except PayloadInvalid as exc:
         plan.payload_problems = exc.problems
         return plan
-    plan.stages = plan_stages(payloads, published_stages(tree, connection_name))
+    dialect = _cached_dialect(connection_name)
+    plan.strategy_label = dialect.strategy_label if dialect else ""
+    plan.stages = plan_stages(
+        payloads, published_stages(tree, connection_name), dialect_hash=dialect.fingerprint if dialect else ""
+    )
     return plan
+
+
+def _cached_dialect(connection_name: str):
+    """The connection's dialect from its cached describe, without a request; None when unknown."""
+    try:
+        connection = get_connection(connection_name)
+    except ConnectionConfigError:
+        return None
+    describe = cached_describe(connection)
+    return resolve_dialect(describe, connection) if describe else None

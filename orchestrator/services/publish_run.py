@@ -6,12 +6,15 @@ over its worker token). The order of things is the contract's:
 1. the draft is validated and its bodies built and schema-checked — problems
    refuse the run before any request;
 2. ``GET …/orchestrations/{n}`` for the remote OrchestrationId;
-3. the describe (cached) is compared with everything that will be sent —
-   a mismatch refuses the run before any write;
+3. the pod's describe (cached) decides its dialect — the names it uses for
+   our attributes, its lengths, codes, encodings, mandatory extras and the
+   link strategy (`compatibility`); anything that does not fit refuses the
+   run before any write, naming the attribute and the variable that fixes it;
 4. ``POST …/orchestrations`` when the header does not exist yet;
-5. one upsert ``POST …/Stages`` per changed stage in display order, then a
-   ``DELETE`` per stage removed since the last publish; unchanged stages are
-   not sent.
+5. each changed stage is brought to exactly the draft by `stage_sync`
+   (one nested upsert, or stage-then-children by ids, plus child-level
+   deletes), in display order; then a ``DELETE`` per stage removed since the
+   last publish; unchanged stages are not sent.
 
 Each stage is recorded as it goes (planned → sent → done/failed) and, when the
 remote accepts it, in `PublishedStage`, so a failure at stage k leaves stages
@@ -48,9 +51,13 @@ from ..remote.cx import CxSalesApi
 from ..selectors import orchestration_tree
 from ..validation import validate_orchestration
 from . import describe_check
+from .compatibility import ERROR, compatibility_summary, payload_findings, resolve_dialect
+from .compatibility.report import WARNING, compatibility_report
+from .compatibility.wire import header_body
 from .payload import PayloadInvalid, build_stage_payloads, header_payload
 from .publish_plan import StagePlan, orchestration_path, plan_stages, publish_blocked_reason
-from .remote_ids import as_int, change_indicator, store_remote_ids
+from .remote_ids import as_int, store_remote_ids
+from .stage_sync import StageDiverged, StageSync
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +88,11 @@ class RunExecutor:
         self.run = run
         self.token = token
         self.stage_number = ""  # stage the current exchange belongs to (journal)
+        self.note = ""  # why the current exchange is made (journal)
         self.connection = None
         self.phase = "read"  # "read" until the first write is attempted
+        self.dialect = None
+        self.header_created = False  # this execution created the remote header: its stages are all new
 
     # -- bookkeeping ---------------------------------------------------------------------------------------------
 
@@ -131,8 +141,13 @@ class RunExecutor:
             },
             response_body=self._scrub(exchange.response_body),
             error=self._scrub(exchange.error),
+            note=self._scrub(self.note)[:300],
         )
         self.heartbeat()
+
+    def annotate(self, note: str) -> None:
+        """Say why the next request is made; the journal shows it beside the exchange."""
+        self.note = note
 
     # -- the run -------------------------------------------------------------------------------------------------
 
@@ -209,6 +224,7 @@ class RunExecutor:
     def _talk(self, api: CxSalesApi, tree: Orchestration, payloads, header: dict[str, Any]) -> None:
         run = self.run
         number = tree.number
+        self.annotate("read the orchestration header (its OrchestrationId)")
         remote_header = self._call(api.get_orchestration, number)
         orchestration_id = as_int((remote_header or {}).get("OrchestrationId"))
         if remote_header is not None and orchestration_id is None:
@@ -221,32 +237,28 @@ class RunExecutor:
         if remote_header is None:
             run.header_action = "create"  # kept on resume: this run created it
 
-        # Describe check before any write (contract §5).
-        bodies = [{"OrchestrationId": orchestration_id or 1, **p.document} for p in payloads]
-        check_header = header if remote_header is None else None
-        describe, cached = describe_check.cached_describe(self.connection), True
-        if describe is None:
-            describe, cached = self._call(api.describe), False
-        report = describe_check.describe_problems(describe, stage_bodies=bodies, header=check_header)
-        if report and cached:  # the cache may predate a change on the remote: ask again before refusing
-            describe = self._call(api.describe)
-            cached = False
-            report = describe_check.describe_problems(describe, stage_bodies=bodies, header=check_header)
-        if not cached:
-            describe_check.store_describe(self.connection, describe)
+        # The pod's own metadata decides names, lengths, codes and strategy, before any write.
+        dialect, findings = self._dialect(api, payloads, header if remote_header is None else None, orchestration_id)
+        self.dialect = dialect
+        errors = [f for f in findings if f.severity == ERROR]
+        run.describe_report = [f.as_dict() for f in findings]
+        run.compatibility = compatibility_summary(dialect)
 
         published = list(PublishedStage.objects.filter(orchestration=tree, connection_name=run.connection_name))
         if remote_header is None:
             published = []  # a new remote orchestration holds none of the stages recorded before
-        lines = plan_stages(payloads, published, remote_orchestration_id=orchestration_id)
+        lines = plan_stages(
+            payloads, published, remote_orchestration_id=orchestration_id, dialect_hash=dialect.fingerprint
+        )
         self._record_plan(number, lines)
-        run.describe_report = [p.as_dict() for p in report]
-        self.save_run("remote_orchestration_id", "header_action", "describe_report", "plan")
-        if report:
+        self.save_run("remote_orchestration_id", "header_action", "describe_report", "compatibility", "plan")
+        if errors:
             self.finish(
                 PublishRunStatus.REFUSED,
                 PublishReason.DESCRIBE,
-                f"Not published: {len(report)} difference(s) with the remote's metadata. Nothing was written.",
+                f"Not published: {len(errors)} difference(s) with the pod's metadata. Nothing was written. "
+                f"The compatibility report of connection {run.connection_name} (Connections page, or "
+                f"manage.py check_connection {run.connection_name}) says how to fix them.",
             )
 
         counts = {action: sum(1 for line in lines if line.action == action) for action in PublishAction.values}
@@ -256,14 +268,17 @@ class RunExecutor:
                 PublishRunStatus.DONE,
                 "",
                 f"Dry run: would {header_note}create {counts['create']}, update {counts['update']}, "
-                f"delete {counts['delete']} stage(s); {counts['unchanged']} unchanged. Nothing was written.",
+                f"delete {counts['delete']} stage(s); {counts['unchanged']} unchanged; stages written "
+                f"{dialect.strategy_label}. Nothing was written.",
             )
 
         self.phase = "write"
         if remote_header is None:
-            created = self._call(api.create_orchestration, header) or {}
+            self.annotate("create the orchestration")
+            created = self._call(api.create_orchestration, header_body(dialect, header)) or {}
             orchestration_id = as_int(created.get("OrchestrationId"))
             if orchestration_id is None:
+                self.annotate("read the OrchestrationId the create did not answer")
                 fetched = self._call(api.get_orchestration, number) or {}
                 orchestration_id = as_int(fetched.get("OrchestrationId"))
             if orchestration_id is None:
@@ -272,6 +287,7 @@ class RunExecutor:
                     PublishReason.REMOTE,
                     "The remote created the orchestration but did not say its OrchestrationId.",
                 )
+            self.header_created = True
             run.remote_orchestration_id = orchestration_id
             self.save_run("remote_orchestration_id")
             # Records made against an earlier remote orchestration no longer describe anything.
@@ -291,6 +307,35 @@ class RunExecutor:
             self._send(api, number, orchestration_id, line, row, stages_by_number.get(line.stage_number))
 
         self.finish(PublishRunStatus.DONE, "", self._summary())
+
+    def _dialect(self, api: CxSalesApi, payloads, header: dict[str, Any] | None, orchestration_id: int | None):
+        """(the pod's dialect, what this publish would be refused for + the connection's warnings).
+
+        A cached describe that refuses is read again once before the refusal
+        stands: the pod's metadata may have changed since it was cached.
+        """
+        documents = [{"OrchestrationId": orchestration_id or 1, **p.document} for p in payloads]
+        name = self.run.connection_name
+        describe, cached = describe_check.cached_describe(self.connection), True
+        if describe is None:
+            self.annotate("read the pod's describe: its names, lengths and mandatory attributes")
+            describe, cached = self._call(api.describe), False
+        dialect = resolve_dialect(describe, self.connection)
+        findings = payload_findings(dialect, name, documents=documents, header=header)
+        if any(f.severity == ERROR for f in findings) and cached:
+            self.annotate("read the pod's describe again before refusing (the cached one may be old)")
+            describe, cached = self._call(api.describe), False
+            dialect = resolve_dialect(describe, self.connection)
+            findings = payload_findings(dialect, name, documents=documents, header=header)
+        if not cached:
+            describe_check.store_describe(self.connection, describe)
+        seen = {(f.kind, f.resource, f.attribute) for f in findings}
+        warnings = [
+            f
+            for f in compatibility_report(dialect, name).findings
+            if f.severity == WARNING and (f.kind, f.resource, f.attribute) not in seen
+        ]
+        return dialect, findings + warnings
 
     def _summary(self) -> str:
         """What the whole run did, over all its attempts (a resumed run counts its earlier stages too)."""
@@ -326,6 +371,7 @@ class RunExecutor:
                 PublishStageStatus.SKIPPED if line.action == PublishAction.UNCHANGED else PublishStageStatus.PLANNED
             )
             row.document_hash = line.document_hash
+            row.strategy = self.dialect.strategy if line.action in (PublishAction.CREATE, PublishAction.UPDATE) else ""
             row.remote_message, row.remote_status = "", None
             (to_create if fresh else to_update).append(row)
         # Rows of stages that left the plan since an earlier attempt: keep the done ones as history.
@@ -344,6 +390,7 @@ class RunExecutor:
                     "action",
                     "status",
                     "document_hash",
+                    "strategy",
                     "remote_message",
                     "remote_status",
                 ],
@@ -358,6 +405,8 @@ class RunExecutor:
                 "method": line.request(number)[0],
                 "path": line.request(number)[1],
                 "document_hash": line.document_hash,
+                "strategy": self.dialect.strategy if line.sends and line.action != PublishAction.DELETE else "",
+                "reason": line.reason,
             }
             for position, line in enumerate(lines, start=1)
         ]
@@ -371,6 +420,7 @@ class RunExecutor:
         self.stage_number = line.stage_number
         try:
             if line.action == PublishAction.DELETE:
+                self.annotate(f"delete stage {line.stage_number}: the draft no longer has it")
                 self._call(api.delete_stage, number, line.stage_number, row=row)
                 with transaction.atomic():
                     PublishedStage.objects.filter(
@@ -381,10 +431,29 @@ class RunExecutor:
                     row.status = PublishStageStatus.DONE
                     row.save(update_fields=["status", "updated_at"])
                 return
-            body = {"OrchestrationId": orchestration_id, **line.payload.document}
-            response = self._call(api.upsert_stage, number, body, row=row)
-            item = response.data if isinstance(response.data, dict) else {}
-            indicator = change_indicator(item, response.etag)
+            sync = StageSync(
+                api,
+                self.dialect,
+                orchestration_number=number,
+                orchestration_id=orchestration_id,
+                document=line.payload.document,
+                known_absent=self.header_created and line.action == PublishAction.CREATE,
+                annotate=self.annotate,
+            )
+            try:
+                result = self._call(sync.run, row=row)
+            except StageDiverged as exc:
+                row.status = PublishStageStatus.FAILED
+                row.remote_message = self._scrub(exc.message)
+                row.save(update_fields=["status", "remote_message", "updated_at"])
+                self.finish(
+                    PublishRunStatus.PARTIAL,
+                    PublishReason.REMOTE,
+                    f"Connection {self.run.connection_name} did not keep stage {line.stage_name} "
+                    f"({line.stage_number}) as sent: {exc.message} Resume tries again.",
+                )
+            remote = result.remote
+            stage_id = remote.ids.get("Stages", {}).get(line.stage_number)
             with transaction.atomic():
                 PublishedStage.objects.update_or_create(
                     orchestration_id=self.run.orchestration_id,
@@ -393,20 +462,23 @@ class RunExecutor:
                     defaults={
                         "stage_name": line.stage_name[:100],
                         "document_hash": line.document_hash,
+                        "dialect_hash": self.dialect.fingerprint,
                         "remote_orchestration_id": orchestration_id,
-                        "remote_id": as_int(item.get("OrchestrationStageId")),
-                        "change_indicator": indicator,
+                        "remote_id": stage_id,
+                        "change_indicator": remote.change_indicators.get("Stages", {}).get(line.stage_number, ""),
                         "published_at": timezone.now(),
                     },
                 )
                 row.status = PublishStageStatus.DONE
-                row.remote_id = as_int(item.get("OrchestrationStageId"))
-                row.remote_status = response.status
-                row.save(update_fields=["status", "remote_id", "remote_status", "updated_at"])
+                row.remote_id = stage_id
+                row.remote_status = result.status
+                row.remote_message = self._scrub(" ".join(result.notes))[:2000]
+                row.save(update_fields=["status", "remote_id", "remote_status", "remote_message", "updated_at"])
                 if stage is not None:
-                    store_remote_ids(stage, item, response.etag)
+                    store_remote_ids(stage, remote)
         finally:
             self.stage_number = ""
+            self.note = ""
 
     # -- remote failures -----------------------------------------------------------------------------------------
 

@@ -194,6 +194,9 @@ def run_context(run: PublishRun, *, journal: bool) -> dict:
         and not stale
         and run.created_at < timezone.now() - WORKER_HINT_AFTER,
         "summary": summary,
+        # Old runs recorded only refusals, without a severity.
+        "describe_errors": [p for p in run.describe_report if p.get("severity", "error") == "error"],
+        "describe_warnings": [p for p in run.describe_report if p.get("severity") in ("warning", "info")],
         # Changes whenever the summary would; the page sends it back so a poll re-announces only news.
         "summary_key": f"{run.status}:{finished}:{len(stages)}:{int(stale)}",
         "exchanges": [Exchange.of(e) for e in selectors.publish_run_journal(run)] if journal else None,

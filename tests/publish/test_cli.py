@@ -41,6 +41,7 @@ def test_json_summary_shape(cx_server, ci, orchestration, capsys):
     assert set(summary) == {
         "run_id", "orchestration", "connection", "dry_run", "status", "reason", "message", "exit_code",
         "orchestration_id", "create_orchestration", "stages", "problems", "describe_problems",
+        "strategy", "compatibility",
     }  # fmt: skip
     assert (summary["status"], summary["exit_code"], summary["connection"]) == ("done", 0, "ci")
     assert summary["create_orchestration"] is True
@@ -48,7 +49,7 @@ def test_json_summary_shape(cx_server, ci, orchestration, capsys):
     first = summary["stages"][0]
     assert set(first) == {
         "position", "stage_number", "stage_name", "action", "status", "method", "path", "remote_status",
-        "message", "remote_id",
+        "message", "remote_id", "strategy",
     }  # fmt: skip
     assert (first["action"], first["status"], first["method"], first["remote_status"]) == (
         "create",
@@ -99,7 +100,8 @@ def test_describe_mismatch_exits_2(cx_server, ci, orchestration, capsys):
     cx_server.remove_attribute("Stages", "ContainErrorsFlag")
     code, out = run_cli("publish", orchestration.number, "--connection", "ci", capsys=capsys)
     assert code == 2
-    assert "remote metadata: orchestrations.Stages.ContainErrorsFlag: the remote does not know this attribute" in out
+    assert "pod metadata: Stages.ContainErrorsFlag: the pod's describe lists neither ContainErrorsFlag." in out
+    assert "manage.py check_connection ci" in out
     assert cx_server.writes == []
 
 

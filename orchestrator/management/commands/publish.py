@@ -111,7 +111,10 @@ class Command(BaseCommand):
             where = problem.get("stage_number") or problem.get("number") or ""
             out.write(f"  problem {where}: {problem.get('message', problem)}")
         for problem in run.describe_report:
-            out.write(f"  remote metadata: {problem['message']}")
+            if problem.get("severity", "error") == "error":
+                out.write(self.style.ERROR(f"  pod metadata: {problem['message']}"))
+            elif problem.get("severity") == "warning":
+                out.write(f"  note: {problem['message']}")
         if run.dry_run and run.status == PublishRunStatus.DONE:
             self._print_requests(run)
         else:
@@ -135,7 +138,8 @@ class Command(BaseCommand):
             self.stdout.write("    POST    /orchestrations  (create the orchestration)")
         for line in run.plan:
             if line["method"]:
-                self.stdout.write(f"    {line['method']:<7} {line['path']}  {line['action']} {line['stage_name']}")
+                how = "  (then its links, tasks and associations by id)" if line.get("strategy") == "stepwise" else ""
+                self.stdout.write(f"    {line['method']:<7} {line['path']}  {line['action']} {line['stage_name']}{how}")
             else:
                 self.stdout.write(f"    -       {line['action']} {line['stage_name']} ({line['stage_number']})")
 
@@ -166,9 +170,12 @@ def run_summary(run: PublishRun, code: int) -> dict:
                 "remote_status": stage.remote_status,
                 "message": stage.remote_message,
                 "remote_id": stage.remote_id,
+                "strategy": stage.strategy,
             }
             for stage in run.stages.all()
         ],
         "problems": run.validation_report,
         "describe_problems": run.describe_report,
+        "strategy": (run.compatibility or {}).get("strategy", ""),
+        "compatibility": run.compatibility,
     }
