@@ -1,10 +1,11 @@
 """Pull: read a remote orchestration into a local draft (issue 4, item 8).
 
-`GET …/orchestrations/{n}?expand=all&onlyData=true` gives the header and every
-stage with its nested children, in the shape of the import/export document
-of payload-contract §6 plus read-only attributes (ids, who-columns). The
-remote tree is projected onto the contract (only the attributes the contract
-sends, in its order) and imported through `orchestration_import`, so it is
+The pod's describe (cached) gives its dialect; then the header and every
+stage with its children (beside or inside the steps, wherever the pod keeps
+them) are read and translated back to the contract: the pod's attribute
+names to ours, its codes back through ``CX_CODES``, binary LOBs decoded,
+links by id turned into numbers, only the contract's attributes, in its
+order. The document is imported through `orchestration_import`, so it is
 checked exactly like a file — schema, references, validation — and creates
 or replaces the draft atomically, keeping every number (registered as
 issued, never handed out again).
@@ -17,9 +18,7 @@ gaps, say) is recorded with the remote's own hash, so the next publish
 updates it rather than trusting that they agree.
 """
 
-import json
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from django.db import transaction
@@ -29,18 +28,15 @@ from ..models import Orchestration, PublishedStage
 from ..remote import ConnectionConfigError, RemoteError, get_connection
 from ..remote.client import CxClient
 from ..remote.cx import CxSalesApi
+from ..remote.cx_fields import STEPS
+from .compatibility.resolve import Dialect
+from .compatibility.wire import RemoteStage, comparable_stage, read_header, read_stage
+from .describe_check import connection_dialect
 from .documents import DocumentInvalid, orchestration_import
-from .payload import DOCUMENT_SCHEMA_PATH, SCHEMA_PATH, build_stage_payloads, document_hash
+from .payload import build_stage_payloads, document_hash
 from .publish_run import client_options
-from .remote_ids import as_int, change_indicator, child_items, store_remote_ids
+from .remote_ids import as_int, store_remote_ids
 
-CHILD_ARRAYS = ("StageObjectives", "Steps", "StepTasks", "StepObjectivesAssociations")
-CHILD_NUMBERS = {
-    "StageObjectives": "StageObjectiveNumber",
-    "Steps": "OrchestrationStepNumber",
-    "StepTasks": "StepTasksNumber",
-    "StepObjectivesAssociations": "StepObjectiveAssocNumber",
-}
 EXIT_INVALID, EXIT_UNAVAILABLE = 2, 5
 
 
@@ -72,59 +68,28 @@ class PullResult:
     differing_stages: list[str] = field(default_factory=list)
 
 
-@cache
-def _property_orders() -> dict[str, tuple[str, ...]]:
-    """Attribute order of each contract object: the stage (without OrchestrationId), its children, the header."""
-    stage_schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    document_schema = json.loads(DOCUMENT_SCHEMA_PATH.read_text(encoding="utf-8"))
-    defs = stage_schema["$defs"]
-    return {
-        "header": tuple(document_schema["$defs"]["OrchestrationHeader"]["properties"]),
-        "stage": tuple(name for name in stage_schema["properties"] if name != "OrchestrationId"),
-        "StageObjectives": tuple(defs["StageObjective"]["properties"]),
-        "Steps": tuple(defs["Step"]["properties"]),
-        "StepTasks": tuple(defs["StepTask"]["properties"]),
-        "StepObjectivesAssociations": tuple(defs["StepObjectivesAssociation"]["properties"]),
-    }
+def step_children(dialect: Dialect) -> tuple[str, ...]:
+    """The stage children this pod keeps under each step (asked for inside the steps)."""
+    return tuple(r for r in ("StepTasks", "StepObjectivesAssociations") if dialect.location(r) == STEPS)
 
 
-def _project(item: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
-    """Only the contract's attributes, in its order, nulls dropped (contract §2)."""
-    return {name: item[name] for name in order if name in item and item[name] is not None}
-
-
-def stage_projection(item: dict[str, Any]) -> dict[str, Any]:
-    """A remote stage item as the stage document of contract §2 (without OrchestrationId)."""
-    orders = _property_orders()
-    doc = _project(item, orders["stage"])
-    for child in CHILD_ARRAYS:
-        doc[child] = [_project(entry, orders[child]) for entry in child_items(item.get(child))]
-    return doc
-
-
-def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
-    """The document with child arrays sorted by number: the same content whatever order the remote lists it in."""
-    out = dict(doc)
-    for child, key in CHILD_NUMBERS.items():
-        out[child] = sorted(out.get(child) or [], key=lambda entry, key=key: str(entry.get(key, "")))
-    return out
-
-
-def remote_document(tree: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(import document of contract §6, remote stage items in display order)."""
-    stages = sorted(
-        child_items(tree.get("Stages")),
+def remote_document(tree: dict[str, Any], dialect: Dialect) -> tuple[dict[str, Any], list[RemoteStage]]:
+    """(import document of contract §6, the pod's stages in contract form, in display order)."""
+    stages = [read_stage(dialect, item) for item in tree.get("Stages") or [] if isinstance(item, dict)]
+    stages.sort(
         key=lambda s: (
-            s.get("DisplaySequence") if isinstance(s.get("DisplaySequence"), int) else 0,
-            str(s.get("OrchestrationStageNumber", "")),
-        ),
+            s.document.get("DisplaySequence") if isinstance(s.document.get("DisplaySequence"), int) else 0,
+            s.number,
+        )
     )
-    document = {
-        "FormatVersion": 1,
-        **_project(tree, _property_orders()["header"]),
-        "Stages": [stage_projection(stage) for stage in stages],
-    }
+    document = {"FormatVersion": 1, **read_header(dialect, tree), "Stages": [s.document for s in stages]}
     return document, stages
+
+
+def read_remote(api: CxSalesApi, connection, number: str) -> tuple[dict[str, Any] | None, Dialect]:
+    """(the pod's tree of `number` or None, its dialect): the describe first, so the tree is read its way."""
+    dialect, _ = connection_dialect(api, connection)
+    return api.get_orchestration_tree(number, step_children=step_children(dialect)), dialect
 
 
 def _remote_failure(exc: RemoteError, connection_name: str) -> PullError:
@@ -154,7 +119,7 @@ def orchestration_pull(*, number: str, connection_name: str = "default", user=No
         raise PullError(exc.message, kind="config") from exc
     try:
         with CxClient(connection, **client_options()) as client:
-            tree = CxSalesApi(client).get_orchestration_tree(number)
+            tree, dialect = read_remote(CxSalesApi(client), connection, number)
     except RemoteError as exc:
         raise _remote_failure(exc, connection_name) from exc
     if tree is None:
@@ -165,7 +130,7 @@ def orchestration_pull(*, number: str, connection_name: str = "default", user=No
             f"instead of {number!r}.",
             kind="invalid",
         )
-    document, remote_stages = remote_document(tree)
+    document, remote_stages = remote_document(tree, dialect)
     orchestration_id = as_int(tree.get("OrchestrationId"))
 
     try:
@@ -174,7 +139,7 @@ def orchestration_pull(*, number: str, connection_name: str = "default", user=No
             local = result.orchestration
             if orchestration_id is not None:
                 Orchestration.objects.filter(pk=local.pk).update(remote_id=orchestration_id)
-            return _record_remote_state(local, result, remote_stages, connection_name, orchestration_id)
+            return _record_remote_state(local, result, remote_stages, connection_name, orchestration_id, dialect)
     except DocumentInvalid as exc:
         raise PullError(
             f"Orchestration {number} on connection {connection_name} cannot be used as a draft: "
@@ -185,7 +150,12 @@ def orchestration_pull(*, number: str, connection_name: str = "default", user=No
 
 
 def _record_remote_state(
-    local: Orchestration, result, remote_stages: list[dict[str, Any]], connection_name: str, orchestration_id
+    local: Orchestration,
+    result,
+    remote_stages: list[RemoteStage],
+    connection_name: str,
+    orchestration_id,
+    dialect: Dialect,
 ) -> PullResult:
     payloads = {p.stage_number: p for p in build_stage_payloads(local)}
     local_stages = {stage.number: stage for stage in local.stages.all()}
@@ -194,15 +164,15 @@ def _record_remote_state(
     PublishedStage.objects.filter(orchestration=local, connection_name=connection_name).exclude(
         stage_number__in=list(payloads)
     ).delete()
-    for item in remote_stages:
-        stage_number = str(item.get("OrchestrationStageNumber"))
+    for remote in remote_stages:
+        stage_number = remote.number
         payload = payloads[stage_number]
-        remote_doc = stage_projection(item)
-        if _comparable(remote_doc) == _comparable(payload.document):
+        if comparable_stage(remote.document) == comparable_stage(payload.document):
             recorded_hash = payload.document_hash
             unchanged += 1
         else:
-            recorded_hash = document_hash(remote_doc)
+            # The pod numbers its children differently, say: the next publish updates it rather than trust it.
+            recorded_hash = document_hash(remote.document)
             differing.append(stage_number)
         PublishedStage.objects.update_or_create(
             orchestration=local,
@@ -211,13 +181,14 @@ def _record_remote_state(
             defaults={
                 "stage_name": payload.stage_name[:100],
                 "document_hash": recorded_hash,
+                "dialect_hash": dialect.fingerprint,
                 "remote_orchestration_id": orchestration_id,
-                "remote_id": as_int(item.get("OrchestrationStageId")),
-                "change_indicator": change_indicator(item),
+                "remote_id": remote.ids.get("Stages", {}).get(stage_number),
+                "change_indicator": remote.change_indicators.get("Stages", {}).get(stage_number, ""),
                 "published_at": now,
             },
         )
-        store_remote_ids(local_stages[stage_number], item)
+        store_remote_ids(local_stages[stage_number], remote)
     return PullResult(
         orchestration=local,
         created=result.created,

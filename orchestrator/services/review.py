@@ -33,7 +33,7 @@ from ..validation import validate_orchestration
 from .documents import dumps_document, orchestration_document, stage_document
 from .payload import PayloadInvalid, build_stage_payloads
 from .publish_run import client_options
-from .pulling import remote_document
+from .pulling import read_remote, remote_document
 
 
 def content_hash(orch_tree: Orchestration) -> str:
@@ -279,7 +279,7 @@ def _remote_message(exc: RemoteError, connection_name: str) -> tuple[str, str]:
 
 
 def live_diff(*, orchestration: Orchestration, connection_name: str) -> LiveDiff:
-    """Each stage of the draft against the copy `connection_name` holds now (one GET, expand=all).
+    """Each stage of the draft against the copy `connection_name` holds now (read in the pod's dialect).
 
     Both sides are reduced to the contract's stage documents (the remote's ids,
     links and who-columns dropped, children in one order), so only what a
@@ -295,7 +295,7 @@ def live_diff(*, orchestration: Orchestration, connection_name: str) -> LiveDiff
         return result
     try:
         with CxClient(connection, **client_options()) as client:
-            remote_tree = CxSalesApi(client).get_orchestration_tree(tree.number)
+            remote_tree, dialect = read_remote(CxSalesApi(client), connection, tree.number)
     except RemoteError as exc:
         result.kind, result.message = _remote_message(exc, connection_name)
         return result
@@ -307,7 +307,7 @@ def live_diff(*, orchestration: Orchestration, connection_name: str) -> LiveDiff
         )
         return result
 
-    document, _ = remote_document(remote_tree)
+    document, _ = remote_document(remote_tree, dialect)
     remote_stages = {str(doc.get("OrchestrationStageNumber")): normalised_stage(doc) for doc in document["Stages"]}
     for position, stage in enumerate(tree.stages.all(), start=1):
         local = normalised_stage(stage_document(stage, display_sequence=position))
