@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors_publish as selectors
 from ..models.numbers import NUMBER_MAX_LENGTH
+from ..services.connection_check import check_connection
 from ..services.pulling import PullError, orchestration_pull
 from .publish_support import INVALID, go, messages_oob, publish_required, view_runs_required
 
@@ -92,3 +93,27 @@ def pull_orchestration(request):
     page = _context(form)
     page.update(ctx)
     return render(request, PAGE, page, status=INVALID)
+
+
+@require_safe
+@publish_required
+def connection_check(request, name: str):
+    """The compatibility report of one connection: reads its pod's describe (nothing is written).
+
+    htmx swaps the report in under the connections table; a plain request
+    (the link from a refused publish) gets the whole page with it open.
+    """
+    overview = selectors.connection_overview()
+    try:
+        info = selectors.find_connection(name, overview)
+    except selectors.UnknownConnection as exc:
+        result, status = None, INVALID
+        error = exc.message
+    else:
+        result, status, error = check_connection(info.name), 200, ""
+    ctx = {"check": result, "check_error": error, "checked_name": name[:40]}
+    if request.htmx:
+        return render(request, f"{PAGE}#check-report", ctx, status=status)
+    page = _context()
+    page.update(ctx)
+    return render(request, PAGE, page, status=status)

@@ -18,4 +18,5 @@ urlpatterns = [
     path("sandbox/reset/", sandbox.sandbox_reset, name="sandbox_reset"),
     path("connections/", connections.connections, name="connections"),
     path("connections/pull/", connections.pull_orchestration, name="pull_orchestration"),
+    path("connections/<str:name>/check/", connections.connection_check, name="connection_check"),
 ]
