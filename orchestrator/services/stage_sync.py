@@ -184,7 +184,7 @@ class StageSync:
         item, etag = self.api.get_stage_response(
             self.orchestration_number, self.number, step_children=self.step_children
         )
-        return read_stage(self.dialect, item, etag) if item is not None else None
+        return read_stage(self.dialect, item, etag, exact_codes=True) if item is not None else None
 
     def _write(self, why: str) -> None:
         self._annotate(why)
@@ -251,7 +251,7 @@ class StageSync:
             response = self.api.upsert_stage(self.orchestration_number, body, idempotent=repeatable)
             self.result.status = response.status
             if isinstance(response.data, dict):
-                replied = read_stage(self.dialect, response.data, response.etag)
+                replied = read_stage(self.dialect, response.data, response.etag, exact_codes=True)
                 for resource, found in replied.ids.items():
                     ids.setdefault(resource, {}).update(found)
                 if self._whole(response.data):

@@ -189,7 +189,7 @@ def compatibility_report(dialect: Dialect, connection_name: str) -> Compatibilit
             findings += _attribute_findings(dialect, a, connection_name)
         for extra in rd.extras:
             report.extras.append({"name": extra.name, "value": extra.value, "source": extra.source})
-            findings.append(_extra_finding(extra, connection_name))
+            findings.append(_extra_finding(extra, connection_name, dialect))
         for a in rd.attributes.values():
             field_ = catalogue()[resource][a.contract]
             if field_.kind == "code" and not a.missing:
@@ -296,8 +296,27 @@ def _attribute_findings(dialect: Dialect, a: Attribute, connection_name: str) ->
     return out
 
 
-def _extra_finding(extra, connection_name: str) -> Finding:
+def _claimed_by(dialect: Dialect, extra) -> str:
+    """The missing contract attribute this unmodelled pod attribute most likely is, or ""."""
+    for a in dialect[extra.resource].attributes.values():
+        if a.missing and a.closest and a.closest[0] == extra.name:
+            return a.contract
+    return ""
+
+
+def _extra_finding(extra, connection_name: str, dialect: Dialect | None = None) -> Finding:
     where = f"{extra.resource}.{extra.name}"
+    claimed = _claimed_by(dialect, extra) if dialect is not None else ""
+    if claimed and not extra.covered:
+        return Finding(
+            ERROR,
+            "mandatory_uncovered",
+            extra.resource,
+            extra.name,
+            f"{where} is mandatory on the pod and Orchestrator sends nothing under that name; it is most likely "
+            f"what the contract calls {extra.resource}.{claimed}: set {variable(connection_name, 'FIELD_NAMES')}="
+            f"'{_json({f'{extra.resource}.{claimed}': extra.name})}' if so.",
+        )
     if extra.source == "environment":
         return Finding(
             INFO,
@@ -457,5 +476,5 @@ def _payload_finding(
         )
     else:
         extra = next(e for e in dialect[resource].extras if e.name == name)
-        message = _extra_finding(extra, connection_name).message
+        message = _extra_finding(extra, connection_name, dialect).message
     return Finding(ERROR, kind, resource, name, message, count, first)

@@ -23,8 +23,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ...remote.cx_fields import (
@@ -220,15 +221,29 @@ def describe_nodes(describe: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any
     return nodes
 
 
-def _closest(name: str, names: list[str]) -> tuple[str, ...]:
-    found = difflib.get_close_matches(name, names, n=3, cutoff=0.55)
-    stem = name.removesuffix("Number").removesuffix("Value").removesuffix("Name")
-    for candidate in names:
-        if len(found) >= 3:
-            break
-        if candidate not in found and stem and stem.lower() in candidate.lower():
-            found.append(candidate)
-    return tuple(found)
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def _tokens(name: str) -> set[str]:
+    return {t.lower() for t in _CAMEL.findall(name)}
+
+
+def _closest(name: str, candidates: list[str]) -> tuple[str, ...]:
+    """Up to three names the pod might use for `name`: spelled alike or sharing words, best first.
+
+    Only names no other contract attribute already takes are offered, so a
+    missing ``StageName`` points at the pod's unclaimed ``StageTitleText``,
+    not at ``StageDescription``.
+    """
+    words = _tokens(name)
+
+    def score(candidate: str) -> float:
+        alike = difflib.SequenceMatcher(None, name.lower(), candidate.lower()).ratio()
+        shared = len(words & _tokens(candidate)) / max(len(words | _tokens(candidate)), 1)
+        return alike + shared
+
+    ranked = sorted(((score(c), c) for c in candidates), key=lambda pair: (-pair[0], pair[1]))
+    return tuple(candidate for value, candidate in ranked[:3] if value >= 0.6)
 
 
 def _link_kind(spec: Mapping[str, Any] | None, pod_name: str) -> str:
@@ -264,7 +279,6 @@ def _resolve_attribute(
         in_describe=spec is not None,
         link_kind=_link_kind(spec, pod) if f.kind == "link" and pod else "",
         codes=dict(codes.get(f.qualified, {})),
-        closest=() if pod else _closest(f.name, sorted(specs)),
     )
 
 
@@ -281,6 +295,10 @@ def resolve_dialect(describe: Mapping[str, Any], connection) -> Dialect:
         specs = _attribute_specs(node)
         attributes = {name: _resolve_attribute(f, specs, overrides, codes) for name, f in catalogue()[resource].items()}
         covered = {a.pod for a in attributes.values() if a.pod}
+        unclaimed = sorted(n for n in specs if n not in covered and n not in SERVER_MANAGED)
+        attributes = {
+            name: a if a.pod else replace(a, closest=_closest(name, unclaimed)) for name, a in attributes.items()
+        }
         implied = set()
         if location == STEPS:
             # Created under their step: the pod fills the step reference from the path.

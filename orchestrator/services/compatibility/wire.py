@@ -175,9 +175,19 @@ class RemoteStage:
 
 
 def _read_item(
-    dialect: Dialect, resource: str, raw: Mapping[str, Any], id_numbers: Mapping[str, Mapping[int, str]]
+    dialect: Dialect,
+    resource: str,
+    raw: Mapping[str, Any],
+    id_numbers: Mapping[str, Mapping[int, str]],
+    *,
+    exact_codes: bool = False,
 ) -> dict[str, Any]:
-    """A pod item as a contract item in contract key order; nulls and the pod's extra attributes dropped."""
+    """A pod item as a contract item in contract key order; nulls and the pod's extra attributes dropped.
+
+    With `exact_codes`, a pod value that is one of our codes the map sends
+    differently (written before the map existed) reads as a difference, so a
+    publish rewrites it; a pull keeps it as it is.
+    """
     rd = dialect[resource]
     out: dict[str, Any] = {}
     for name, field_ in catalogue()[resource].items():
@@ -192,7 +202,10 @@ def _read_item(
                 value = f"#{value}"  # an id outside this stage: never equal to a number of ours
         elif field_.kind == "code":
             reverse = {pod: ours for ours, pod in attribute.codes.items()}
-            value = reverse.get(value, value)
+            if exact_codes and value not in reverse and attribute.codes.get(value, value) != value:
+                value = f"#unmapped:{value}"
+            else:
+                value = reverse.get(value, value)
         elif attribute.binary:
             value = _decode(value)
         out[name] = value
@@ -216,8 +229,11 @@ def _sequence(item: Mapping[str, Any]) -> tuple[int, str]:
     return (sequence if isinstance(sequence, int) else 0, str(item.get(KEY_ATTRIBUTES[STAGES], "")))
 
 
-def read_stage(dialect: Dialect, item: Mapping[str, Any], etag: str = "") -> RemoteStage:
-    """A pod's stage item (children as lists or collections, step-level ones inside their steps) in contract form."""
+def read_stage(dialect: Dialect, item: Mapping[str, Any], etag: str = "", *, exact_codes: bool = False) -> RemoteStage:
+    """A pod's stage item (children as lists or collections, step-level ones inside their steps) in contract form.
+
+    `exact_codes`: see `_read_item` (the publish's own check asks for it).
+    """
     stage_pod_key = dialect[STAGES].pod(KEY_ATTRIBUTES[STAGES]) or KEY_ATTRIBUTES[STAGES]
     raw_children: dict[str, list[tuple[dict[str, Any], str]]] = {r: [] for r in STAGE_CHILDREN}
     for resource in (OBJECTIVES, STEPS):
@@ -250,12 +266,12 @@ def read_stage(dialect: Dialect, item: Mapping[str, Any], etag: str = "") -> Rem
                 id_numbers[resource][child_id] = child_number
             indicators[resource][child_number] = change_indicator(raw)
 
-    document = _read_item(dialect, STAGES, item, id_numbers)
+    document = _read_item(dialect, STAGES, item, id_numbers, exact_codes=exact_codes)
     document.pop("OrchestrationId", None)
     for resource in STAGE_CHILDREN:
         rows = []
         for raw, parent in raw_children[resource]:
-            row = _read_item(dialect, resource, raw, id_numbers)
+            row = _read_item(dialect, resource, raw, id_numbers, exact_codes=exact_codes)
             if parent and STEP_LINK in catalogue()[resource]:
                 row = _with_step(resource, row, parent)
             rows.append(row)
