@@ -73,6 +73,51 @@ def test_publish_20_stages_against_a_fake_with_50_ms_latency(benchmark, ci, cx_s
     assert ratio < 4, f"publishing took {ratio:.2f} x 20 x 50 ms"
 
 
+def test_publish_20_stages_by_ids_against_the_strict_fake_with_50_ms_latency(benchmark, monkeypatch):
+    """The pessimistic pod: each stage goes by ids (stage, then its tasks and associations, then a read-back)."""
+    from tests.fakes.cx_server import FakeCxServer
+
+    server = FakeCxServer(profile="strict").start()
+    try:
+        for suffix, value in {
+            "BASE_URL": server.url,
+            "USERNAME": server.username,
+            "PASSWORD": server.password,
+        }.items():
+            monkeypatch.setenv(f"CX_POD_{suffix}", value)
+        monkeypatch.setenv("CX_CONNECTIONS", "pod")
+        orch = build_orchestration(stages=STAGES)
+        durations: list[float] = []
+
+        def fresh_start():
+            server.reset()
+            server.latency = LATENCY
+            PublishRun.objects.all().delete()
+            PublishedStage.objects.all().delete()
+            RemoteDescribe.objects.all().delete()
+
+        def publish():
+            started = time.perf_counter()
+            run = orchestration_publish(orchestration=orch, connection_name="pod")
+            durations.append(time.perf_counter() - started)
+            return run
+
+        run = benchmark.pedantic(publish, setup=fresh_start, rounds=2, warmup_rounds=0)
+        assert run.status == PublishRunStatus.DONE, run.message
+        requests = len(server.requests)
+        best = min(durations)
+        overhead_ms = (best - requests * LATENCY) / requests * 1000
+        benchmark.extra_info.update({"seconds": round(best, 3), "requests": requests})
+        print(
+            f"\nstrict pod, {STAGES} stages by ids, {LATENCY * 1000:.0f} ms latency: {best:.3f} s; {requests} requests "
+            f"({(requests - 3) / STAGES:.1f} per stage), {best / (requests * LATENCY):.2f} x their floor, "
+            f"our cost {overhead_ms:.1f} ms per request (best of {len(durations)})"
+        )
+        assert best / (requests * LATENCY) < 4
+    finally:
+        server.stop()
+
+
 def test_payload_build_for_100_stages(benchmark):
     orch = build_orchestration(stages=100)
     started = time.perf_counter()
