@@ -190,3 +190,14 @@ def test_the_built_in_sandbox_works_too():
     orchestration_publish(orchestration=orch, connection_name="default")
     diff = live_diff(orchestration=orch, connection_name="default")
     assert [s.status for s in diff.stages] == [SAME, SAME]
+
+
+def test_the_live_diff_reads_a_strict_pod_in_its_own_dialect(settings):
+    settings.SANDBOX_PROFILE = "strict"  # LifecycleAttributeValue, links by id, tasks under their steps, base64
+    orch = build_orchestration(stages=2)
+    orchestration_publish(orchestration=orch, connection_name="default")
+    assert [s.status for s in live_diff(orchestration=orch, connection_name="default").stages] == [SAME, SAME]
+    edited = rename_first_stage(orch, "Qualify (renamed)")
+    changed = next(s for s in live_diff(orchestration=orch, connection_name="default").stages if s.status == CHANGED)
+    assert changed.stage_number == edited.number
+    assert [line.text for line in changed.lines if line.kind == "add"] == ['+  "StageName": "Qualify (renamed)",']
