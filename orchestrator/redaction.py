@@ -3,11 +3,20 @@
 Secrets only ever come from the environment, so the environment tells us what
 to look for: any variable whose name marks it as a credential. The same
 function serves the logging filter and the publish journal.
+
+A remote may echo a credential in any spelling, so each one is looked for
+raw, base64-encoded (standard and URL-safe, with or without padding), as the
+base64 of ``user:password`` that HTTP Basic sends (the user from the sibling
+``…USERNAME`` variable), and each of those percent-encoded — with or without
+the word "Basic" in front (issue 12, F8).
 """
 
+import base64
 import logging
 import os
 import re
+from functools import lru_cache
+from urllib.parse import quote
 
 REDACTED = "«redacted»"
 _SECRET_NAME = re.compile(r"(PASSWORD|TOKEN|SECRET|SECRET_KEY|API_KEY)$")
@@ -15,18 +24,52 @@ _AUTH_HEADER = re.compile(r"(?i)\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]+")
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 
 
+def credential_forms(secret: str, username: str = "") -> set[str]:
+    """Every spelling of `secret` a remote might echo back (see the module docstring); short ones left out."""
+    if len(secret) < 4:
+        return set()
+    encoded: set[str] = set()
+    for raw in (secret, f"{username}:{secret}" if username else ""):
+        if not raw:
+            continue
+        data = raw.encode("utf-8")
+        for text in (base64.b64encode(data).decode("ascii"), base64.urlsafe_b64encode(data).decode("ascii")):
+            encoded |= {text, text.rstrip("=")}
+    forms = {secret} | {text for text in encoded if len(text) >= 8}
+    forms |= {quote(form, safe="") for form in forms}
+    return {form for form in forms if form}
+
+
+def _username_for(name: str, environ) -> str:
+    """The user that goes with a …PASSWORD variable: CX_DEV_PASSWORD → CX_DEV_USERNAME."""
+    if not name.endswith("PASSWORD"):
+        return ""
+    return environ.get(name[: -len("PASSWORD")] + "USERNAME", "").strip()
+
+
+@lru_cache(maxsize=8)
+def _forms_for(items: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    environ = dict(items)
+    forms: set[str] = set()
+    for name, value in environ.items():
+        if _SECRET_NAME.search(name):
+            forms |= credential_forms(value, _username_for(name, environ))
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
 def secret_values() -> list[str]:
-    """Every credential value currently in the environment, longest first."""
-    values = {v for k, v in os.environ.items() if _SECRET_NAME.search(k) and len(v) >= 4}
-    return sorted(values, key=len, reverse=True)
+    """Every credential in the environment in every spelling, longest first (cached per environment)."""
+    relevant = tuple(sorted((k, v) for k, v in os.environ.items() if _SECRET_NAME.search(k) or k.endswith("USERNAME")))
+    return list(_forms_for(relevant))
 
 
-def redact(text: str) -> str:
-    """Replace credential values and Authorization schemes' payloads in text."""
+def redact(text: str, extra: tuple[str, ...] = ()) -> str:
+    """Replace credentials (the environment's, and `extra` forms) and Authorization payloads in text."""
     if not text:
         return text
-    for value in secret_values():
-        text = text.replace(value, REDACTED)
+    for value in (*extra, *secret_values()):
+        if value in text:
+            text = text.replace(value, REDACTED)
     return _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 
 

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..redaction import credential_forms
 from .cx_fields import catalogue, find_field
 from .errors import ConnectionConfigError
 from .url_safety import SANDBOX_BASE_URL, check_base_url
@@ -86,8 +87,17 @@ class Connection:
         return "none"
 
     def secrets(self) -> tuple[str, ...]:
-        """The credential values to scrub from anything written down (journal, logs, errors)."""
-        return tuple(s for s in (self.password, self.token) if s)
+        """The credentials to scrub from anything written down (journal, logs, errors), in every spelling.
+
+        The raw values, their base64 and percent-encoded forms and the base64
+        of ``user:password`` that Basic sends: a remote may echo any of them.
+        """
+        forms: set[str] = set()
+        if self.password:
+            forms |= credential_forms(self.password, self.username)
+        if self.token:
+            forms |= credential_forms(self.token)
+        return tuple(sorted(forms, key=len, reverse=True))
 
     def describe_safe(self) -> dict[str, str]:
         """What may be shown or logged about this connection: never a credential."""

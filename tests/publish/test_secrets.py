@@ -2,6 +2,7 @@
 
 import base64
 import logging
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
@@ -67,3 +68,39 @@ def test_the_password_appears_nowhere(monkeypatch, orchestration, caplog, capsys
     database = places["database"]
     assert "denied" in database and "«redacted»" in database
     assert orchestration.publish_runs.filter(status=PublishRunStatus.DONE).exists()
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        lambda user, pw: base64.b64encode(f"{user}:{pw}".encode()).decode(),  # Basic's token, no "Basic"
+        lambda user, pw: base64.b64encode(f"{user}:{pw}".encode()).decode().rstrip("="),  # padding dropped
+        lambda user, pw: base64.b64encode(pw.encode()).decode(),  # the password alone, encoded
+        lambda user, pw: quote(base64.b64encode(f"{user}:{pw}".encode()).decode(), safe=""),  # URL-encoded
+        lambda user, pw: quote(pw, safe=""),  # the raw password URL-encoded
+    ],
+    ids=["base64", "unpadded", "password-base64", "url-encoded-base64", "url-encoded"],
+)
+def test_F8_an_echoed_credential_in_any_spelling_is_redacted_everywhere(monkeypatch, orchestration, caplog, echo):
+    caplog.set_level(logging.DEBUG)
+    password = "S3ntinel/Pa55+XYZ=9f2c"  # '/', '+' and '=' make the encoded forms differ from the raw one
+    server = FakeCxServer(username="sec-user", password=password).start()
+    try:
+        use_server(monkeypatch, server)
+        leaked = echo("sec-user", password)
+        body = {"title": "Bad Request", "detail": f"rejected token={leaked} for this request"}
+        server.fail("POST", STAGES_PATH, status=400, body=body)
+        assert _cli("publish", orchestration.number, "--connection", "ci") == 4
+    finally:
+        server.stop()
+    run = orchestration.publish_runs.get()
+    failed = run.stages.get(status="failed")
+    places = {
+        "logs": caplog.text,
+        "database": _all_database_text(),
+        "run message": run.message,
+        "stage": failed.remote_message,
+    }
+    for place, text in places.items():
+        assert leaked not in text, place
+    assert "rejected token=«redacted» for this request" in failed.remote_message

@@ -1,5 +1,7 @@
 """Connections from the environment: defaults, named ones, validation, no secrets shown."""
 
+import base64
+
 import pytest
 
 from orchestrator.remote.connections import SANDBOX_BASE_URL, Connection, get_connection, list_connections
@@ -48,7 +50,8 @@ def test_secrets_never_shown():
         "framework_version": "4",
         "metadata_context": "",
     }
-    assert conn.secrets() == (SECRET, TOKEN)
+    assert SECRET in conn.secrets() and TOKEN in conn.secrets()
+    assert base64.b64encode(f"u:{SECRET}".encode()).decode() in conn.secrets()  # what Basic sends
 
 
 def test_named_connections_listed_default_first():
