@@ -144,12 +144,29 @@ TASKS = {
 # Retry-After caps keep their defaults). A run whose worker has been silent for
 # PUBLISH_STALE_SECONDS — longer than one read timeout plus the longest wait —
 # counts as abandoned and can be resumed. The remote's describe is cached this long.
+RETRY_AFTER_CAP_SECONDS = 60.0  # the longest a worker waits for a remote's Retry-After
+BACKOFF_CAP_SECONDS = 20.0
 CX_CLIENT_OPTIONS = {
     "connect_timeout": env.float("PUBLISH_CONNECT_TIMEOUT", default=5.0),
     "read_timeout": env.float("PUBLISH_READ_TIMEOUT", default=30.0),
     "max_attempts": env.int("PUBLISH_MAX_ATTEMPTS", default=5),
+    "retry_after_cap": RETRY_AFTER_CAP_SECONDS,
+    "backoff_cap": BACKOFF_CAP_SECONDS,
 }
 PUBLISH_STALE_SECONDS = env.int("PUBLISH_STALE_SECONDS", default=180)
+# A live worker can be silent for one whole attempt plus the longest wait before the next one; a
+# threshold below that lets a resume take over a run whose worker is only waiting (issue 12, F9).
+_LONGEST_SILENCE = (
+    CX_CLIENT_OPTIONS["connect_timeout"]
+    + CX_CLIENT_OPTIONS["read_timeout"]
+    + max(RETRY_AFTER_CAP_SECONDS, BACKOFF_CAP_SECONDS)
+)
+if PUBLISH_STALE_SECONDS <= _LONGEST_SILENCE:
+    raise ImproperlyConfigured(
+        f"PUBLISH_STALE_SECONDS ({PUBLISH_STALE_SECONDS}) must be longer than a live worker's longest silence: "
+        f"PUBLISH_CONNECT_TIMEOUT + PUBLISH_READ_TIMEOUT + the {RETRY_AFTER_CAP_SECONDS:.0f} s Retry-After cap "
+        f"= {_LONGEST_SILENCE:.0f} s. Raise it, or lower the timeouts."
+    )
 CX_DESCRIBE_CACHE_SECONDS = env.int("PUBLISH_DESCRIBE_CACHE_SECONDS", default=3600)
 # The shape of CX Sales the built-in sandbox plays (orchestrator/remote/emulator_profiles.py):
 # "documented" reads the contract as written, "strict" the pessimistic reading of a real pod.

@@ -122,6 +122,7 @@ class CxClient:
         connection: Connection,
         *,
         on_exchange: Callable[[Exchange], None] | None = None,
+        before_retry: Callable[[], None] | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
         max_attempts: int = 5,
@@ -135,6 +136,9 @@ class CxClient:
             raise ValueError("max_attempts must be at least 1")
         self.connection = connection
         self.on_exchange = on_exchange
+        # Called after the wait and before each repeated attempt: a publish re-checks that the run is
+        # still its own, so a worker that slept through a long Retry-After cannot write over a resume.
+        self.before_retry = before_retry
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_attempts = max_attempts
@@ -206,6 +210,8 @@ class CxClient:
                 raise error
             if attempt < self.max_attempts:
                 self._sleep(wait)
+                if self.before_retry is not None:
+                    self.before_retry()
         tries = f"{self.max_attempts} attempt{'s' if self.max_attempts != 1 else ''}"
         raise RemoteError(
             f"{error.message} (gave up after {tries})", status=error.status, kind=error.kind, ambiguous=error.ambiguous
@@ -214,6 +220,8 @@ class CxClient:
     def pause(self, attempt: int) -> None:
         """Wait the back-off of `attempt` (1, 2, …), for a caller that retries on its own terms."""
         self._sleep(self._delay(attempt, None))
+        if self.before_retry is not None:
+            self.before_retry()
 
     # -- internals ------------------------------------------------------------------------
 

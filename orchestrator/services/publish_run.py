@@ -215,7 +215,7 @@ class RunExecutor:
                 f"Not published: {len(exc.problems)} value(s) break the payload contract. Nothing was sent.",
             )
 
-        client = CxClient(self.connection, on_exchange=self.journal, **client_options())
+        client = CxClient(self.connection, on_exchange=self.journal, before_retry=self.heartbeat, **client_options())
         try:
             self._talk(CxSalesApi(client), tree, payloads, header)
         finally:

@@ -203,6 +203,7 @@ def publish_resume(*, run: PublishRun, user=None, execute: bool = True) -> Publi
                 f"Run #{run.pk} is still {run.status} and its worker is alive; wait for it to finish."
             )
         raise PublishNotResumable(f"Run #{run.pk} is {run.get_status_display().lower()}; there is nothing to resume.")
+    was_stale = run.is_active  # resumable while active means its worker stopped answering
     match = PublishRun.objects.filter(pk=run.pk, status=run.status, worker_token=run.worker_token)
     if run.is_active:
         match = match.filter(heartbeat_at=run.heartbeat_at)  # still silent: nobody took it over meanwhile
@@ -221,6 +222,8 @@ def publish_resume(*, run: PublishRun, user=None, execute: bool = True) -> Publi
             return other
         raise
     run.refresh_from_db()
+    if moved and was_stale:
+        abandon_task_rows(run)
     if not moved or not execute:
         return run
     return publish_execute(run=run)
@@ -234,15 +237,44 @@ def publish_cancel(*, run: PublishRun, user=None) -> PublishRun:
     """
     run.refresh_from_db()
     if run.status == PublishRunStatus.QUEUED or is_stale(run):
+        stale = run.status == PublishRunStatus.RUNNING
         who = f" by {user.get_username()}" if user is not None else ""
-        PublishRun.objects.filter(pk=run.pk, status=run.status, worker_token=run.worker_token).update(
+        cancelled = PublishRun.objects.filter(pk=run.pk, status=run.status, worker_token=run.worker_token).update(
             status=PublishRunStatus.CANCELLED,
             worker_token="",
             finished_at=timezone.now(),
             message=f"Cancelled{who}; stages already sent stay published.",
         )
         run.refresh_from_db()
+        if cancelled and stale:
+            abandon_task_rows(run)
     return run
+
+
+TASK_PATH = "orchestrator.tasks.publish_task"
+
+
+def abandon_task_rows(run: PublishRun) -> int:
+    """Mark the queue's rows of a dead worker's task for `run` as failed; returns how many (issue 12, F9).
+
+    A worker killed mid-run leaves its django-tasks-db row RUNNING for ever,
+    which makes the queue look busy and hides that the job died. Once a
+    resume or a cancel has taken the run over, that row is settled here.
+    """
+    from django_tasks_db.models import DBTaskResult  # only the database backend keeps such rows
+
+    rows = [
+        row
+        for row in DBTaskResult.objects.filter(status="RUNNING", task_path=TASK_PATH)
+        if (row.args_kwargs or {}).get("args") == [run.pk]
+    ]
+    for row in rows:
+        row.set_failed(WorkerLost(f"The worker running publish #{run.pk} stopped answering; the run was taken over."))
+    return len(rows)
+
+
+class WorkerLost(Exception):
+    """Recorded on the queue's row of a publish whose worker died (never raised)."""
 
 
 def publish_exit_code(run: PublishRun) -> int:

@@ -379,3 +379,61 @@ def test_a_stale_cached_describe_is_read_again_before_refusing(cx_server, ci, or
     run = publish(orchestration)
     assert run.status == PublishRunStatus.DONE, run.message
     assert sum(r.path == "/orchestrations/describe" for r in cx_server.requests) == describes + 1
+
+
+# -- issue 12, F9 ----------------------------------------------------------------------------------------------------
+
+
+def test_F9_the_lease_is_checked_again_after_the_wait_before_a_retry(cx_server, ci, orchestration, settings):
+    cx_server.fail("POST", STAGES_PATH, status=503, retry_after=99)
+
+    def a_resume_takes_over_while_we_wait(seconds):
+        PublishRun.objects.update(worker_token="the-resuming-worker")
+
+    settings.CX_CLIENT_OPTIONS = {**settings.CX_CLIENT_OPTIONS, "sleep": a_resume_takes_over_while_we_wait}
+    publish(orchestration)
+    assert len(stage_posts(cx_server)) == 1  # the sleeping worker did not send its retry over the new owner's run
+    run = PublishRun.objects.get()
+    assert run.worker_token == "the-resuming-worker"
+
+
+def _dead_worker_row(run):
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.create(
+        status="RUNNING",
+        args_kwargs={"args": [run.pk], "kwargs": {}},
+        task_path="orchestrator.tasks.publish_task",
+        backend_name="default",
+        queue_name="default",
+        run_after=timezone.now(),
+        started_at=timezone.now() - timedelta(minutes=10),
+    )
+
+
+def _stale(run):
+    long_ago = timezone.now() - timedelta(minutes=10)
+    PublishRun.objects.filter(pk=run.pk).update(
+        status=PublishRunStatus.RUNNING, worker_token="dead", started_at=long_ago, heartbeat_at=long_ago
+    )
+
+
+@pytest.mark.parametrize("take_over", ["resume", "cancel"])
+def test_F9_a_killed_workers_queue_row_is_marked_failed_when_its_run_is_taken_over(
+    cx_server, ci, orchestration, take_over
+):
+    from orchestrator.services.publishing import publish_cancel
+
+    run, _ = publish_start(orchestration=orchestration, connection_name="ci")
+    _stale(run)
+    other = _dead_worker_row(PublishRun.objects.create(orchestration=orchestration, dry_run=True))
+    row = _dead_worker_row(run)
+    if take_over == "resume":
+        assert publish_resume(run=run).status == PublishRunStatus.DONE
+    else:
+        assert publish_cancel(run=run).status == PublishRunStatus.CANCELLED
+    row.refresh_from_db()
+    other.refresh_from_db()
+    assert row.status == "FAILED" and row.finished_at is not None
+    assert row.exception_class_path.endswith("WorkerLost") and f"publish #{run.pk}" in row.traceback
+    assert other.status == "RUNNING"  # another run's row is not touched
