@@ -13,16 +13,32 @@ RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
 PYTHON_BOOTSTRAP ?= $(shell for c in "env PYENV_VERSION=3.12.1 python3.12" python3.13 python3.12 python3; do \
 	  if $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo "$$c"; break; fi; done)
 
-.PHONY: run test test-unit test-e2e lint bench check-deploy migrations-check clean venv
+.PHONY: run test test-unit test-e2e lint bench check-deploy migrations-check clean venv lock audit
+
+LOCK := .ci/requirements.lock
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Every dependency comes from the lock, pinned and checked against its sha256 (supply chain: issue 12);
+# the project itself is installed on top without resolving anything again.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	@test -n '$(PYTHON_BOOTSTRAP)' || { echo "Python 3.12 or newer is required" >&2; exit 1; }
 	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
+
+## lock: re-resolve pyproject.toml's dependencies into the hashed lock (then review the diff and commit it)
+lock:
+	@test -n '$(PYTHON_BOOTSTRAP)' || { echo "Python 3.12 or newer is required" >&2; exit 1; }
+	rm -rf .lock-env && $(PYTHON_BOOTSTRAP) -m venv .lock-env && .lock-env/bin/pip install --quiet pip-tools
+	.lock-env/bin/pip-compile --quiet --extra test --generate-hashes --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --no-header -o $(LOCK) pyproject.toml .ci/build.in
+	rm -rf .lock-env
+
+## audit: known vulnerabilities of the locked versions (.ci/audit says what it can and cannot reach)
+audit: venv
+	$(PY) .ci/audit $(LOCK)
 
 ## run: migrate, seed the demo, print the logins, start the task worker and the server
 run: venv
@@ -61,4 +77,4 @@ check-deploy: venv
 	  DJANGO_ALLOWED_HOSTS=orchestrator.example.com $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .benchmarks
+	rm -rf $(VENV) staticfiles .pytest_cache .benchmarks .lock-env
