@@ -13,7 +13,7 @@ RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
 PYTHON_BOOTSTRAP ?= $(shell for c in "env PYENV_VERSION=3.12.1 python3.12" python3.13 python3.12 python3; do \
 	  if $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo "$$c"; break; fi; done)
 
-.PHONY: run test test-unit test-e2e lint bench check-deploy migrations-check clean venv lock audit
+.PHONY: run serve-prod test test-unit test-e2e lint bench check-deploy migrations-check clean venv lock audit
 
 LOCK := .ci/requirements.lock
 
@@ -48,6 +48,21 @@ run: venv
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(RUN_ENV) $(PY) manage.py db_worker --interval 0.5 & \
 	  $(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+## serve-prod: production start against DATABASE_URL (DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS… from the
+## environment): migrate, collectstatic, check --deploy, then gunicorn and the publish worker; Ctrl-C stops both.
+WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 + 1 )))
+serve-prod: venv
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "serve-prod needs DJANGO_SECRET_KEY (and DATABASE_URL, DJANGO_ALLOWED_HOSTS) in the environment" >&2; exit 1; }
+	DJANGO_DEBUG=false $(PY) manage.py migrate --no-input
+	DJANGO_DEBUG=false $(PY) manage.py collectstatic --no-input -v 0
+	DJANGO_DEBUG=false $(PY) manage.py check --deploy --fail-level WARNING
+	@echo "Serving on http://$(HOST):$(PORT)/ with $(WORKERS) web workers and one publish worker (Ctrl-C stops all)"
+	@trap 'kill 0' EXIT INT TERM; \
+	  DJANGO_DEBUG=false $(PY) manage.py db_worker & \
+	  DJANGO_DEBUG=false $(VENV)/bin/gunicorn orchestrator.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+	    --access-logfile - --forwarded-allow-ips="$${FORWARDED_ALLOW_IPS:-127.0.0.1}" & \
+	  wait
 
 ## test: the whole suite: unit and integration, then the browser tests
 test: venv test-unit test-e2e
