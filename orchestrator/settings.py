@@ -190,13 +190,23 @@ if not DEBUG:
     # /healthz must answer plain HTTP probes from the load balancer.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Logs: plain lines for people, or DJANGO_LOG_FORMAT=json for a log pipeline (orchestrator/logs.py):
+# one JSON object per request and per remote exchange, credentials redacted from every field.
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
+if LOG_FORMAT == "json":
+    MIDDLEWARE = ["orchestrator.logs.RequestLogMiddleware", *MIDDLEWARE]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "orchestrator.redaction.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "orchestrator.logs.JsonFormatter"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]},
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {

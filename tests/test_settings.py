@@ -1,5 +1,6 @@
 """Production settings: fail loudly when unsafe, pass `check --deploy` when right."""
 
+import json
 import os
 import subprocess
 import sys
@@ -44,3 +45,25 @@ def test_F9_a_stale_threshold_shorter_than_a_workers_longest_silence_refuses_to_
     assert "= 70 s" in result.stderr  # 5 s connect + 5 s read + the 60 s Retry-After cap
     ok = _manage("check", DJANGO_DEBUG="true", PUBLISH_STALE_SECONDS="71", PUBLISH_READ_TIMEOUT="5")
     assert ok.returncode == 0, ok.stderr
+
+
+def test_json_logs_are_one_object_per_line_and_a_bad_format_refuses_to_start(tmp_path):
+    database = {"DJANGO_DEBUG": "true", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    assert _manage("migrate", "-v", "0", **database).returncode == 0
+    result = _manage(
+        "check_connection",
+        DJANGO_DEBUG="true",
+        DJANGO_LOG_FORMAT="json",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    exchanges = [line for line in result.stderr.splitlines() if '"event": "remote_exchange"' in line]
+    assert exchanges, result.stderr
+    line = json.loads(exchanges[0])
+    assert (line["system"], line["connection"], line["path"], line["status"]) == (
+        "cx_sales",
+        "default",
+        "/orchestrations/describe",
+        200,
+    )
+    bad = _manage("check", DJANGO_DEBUG="true", DJANGO_LOG_FORMAT="xml")
+    assert bad.returncode != 0 and "DJANGO_LOG_FORMAT must be plain or json, not 'xml'" in bad.stderr

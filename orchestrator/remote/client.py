@@ -117,6 +117,8 @@ def _network_reason(exc: BaseException) -> str:
 class CxClient:
     """HTTP to one connection. Not thread-safe: use one client per job (it holds one Session)."""
 
+    system = "cx_sales"  # how logs name the remote system
+
     def __init__(
         self,
         connection: Connection,
@@ -388,6 +390,17 @@ class CxClient:
             duration_ms,
             attempt,
             f": {exchange.error}" if exchange.error else "",
+            extra={
+                "event": "remote_exchange",
+                "system": self.system,
+                "connection": self.connection.name,
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": duration_ms,
+                "attempt": attempt,
+                "error": exchange.error,
+            },
         )
         if self.on_exchange is not None:
             # A failing journal must not be mistaken for a failed request: let it raise.

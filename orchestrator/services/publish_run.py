@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .. import redaction
+from .. import logs, redaction
 from ..models import (
     JournalEntry,
     Orchestration,
@@ -152,6 +152,10 @@ class RunExecutor:
     # -- the run -------------------------------------------------------------------------------------------------
 
     def execute(self) -> PublishRun:
+        with logs.bound(run_id=self.run.pk):
+            return self._execute_logged()
+
+    def _execute_logged(self) -> PublishRun:
         try:
             self._execute()
         except _Stop:
@@ -418,6 +422,12 @@ class RunExecutor:
         row.status = PublishStageStatus.SENT
         row.save(update_fields=["status", "updated_at"])
         self.stage_number = line.stage_number
+        with logs.bound(stage=line.stage_number):
+            self._write_stage(api, number, orchestration_id, line, row, stage)
+
+    def _write_stage(
+        self, api: CxSalesApi, number: str, orchestration_id: int, line: StagePlan, row: PublishStage, stage
+    ) -> None:
         try:
             if line.action == PublishAction.DELETE:
                 self.annotate(f"delete stage {line.stage_number}: the draft no longer has it")
