@@ -22,7 +22,7 @@ from .models import (
     StepTask,
     StepType,
 )
-from .services.orchestrations import NUMBER_PATTERN, NUMBER_RULE
+from .models.numbers import NUMBER_MAX_LENGTH, validate_public_number
 
 TEXTAREA = forms.Textarea(attrs={"rows": 2})
 
@@ -77,8 +77,9 @@ class VersionedForm(forms.ModelForm):
 class OrchestrationCreateForm(forms.ModelForm):
     number = forms.CharField(
         label="Number",
-        max_length=64,
+        max_length=NUMBER_MAX_LENGTH,
         help_text="Suggested; you may change it. It never changes afterwards.",
+        validators=[validate_public_number],
     )
 
     class Meta:
@@ -98,12 +99,6 @@ class OrchestrationCreateForm(forms.ModelForm):
     def validate_unique(self):
         # The service checks the number against every number ever issued, with a clearer message.
         pass
-
-    def clean_number(self):
-        number = self.cleaned_data["number"].strip()
-        if not NUMBER_PATTERN.match(number):
-            raise ValidationError(NUMBER_RULE)
-        return number
 
     @property
     def values(self) -> dict:

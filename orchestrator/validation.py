@@ -29,7 +29,7 @@ from .models import (
     StepTask,
     StepType,
 )
-from .models.numbers import NUMBER_MAX_LENGTH
+from .models.numbers import NUMBER_MAX_LENGTH, number_problem
 from .models.orchestration import DESCRIPTION_MAX, NAME_MAX, SUGGESTION_MAX
 
 
@@ -158,6 +158,16 @@ class _Checker:
             self.add(
                 f"{kind}.number_too_long",
                 f"{label} has a number of {len(obj.number)} characters; numbers may have at most {NUMBER_MAX_LENGTH}.",
+                kind,
+                obj.number,
+                "number",
+                stage_number,
+            )
+        elif problem := number_problem(obj.number):
+            # Only rows stored before numbers were checked: every way in refuses such a number now.
+            self.add(
+                f"{kind}.number_invalid",
+                f"{label} has the number “{obj.number}”, which cannot be sent: {problem[0].lower()}{problem[1:]}",
                 kind,
                 obj.number,
                 "number",

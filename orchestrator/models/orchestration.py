@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from .numbers import NUMBER_MAX_LENGTH, issue_number
+from .numbers import NUMBER_MAX_LENGTH, issue_number, validate_public_number
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
@@ -76,7 +76,9 @@ OracleId = models.PositiveBigIntegerField  # NUMBER(18) ids; positive
 
 
 def _number_field(verbose_name: str) -> models.CharField:
-    return models.CharField(verbose_name, max_length=NUMBER_MAX_LENGTH, unique=True, editable=False)
+    return models.CharField(
+        verbose_name, max_length=NUMBER_MAX_LENGTH, unique=True, editable=False, validators=[validate_public_number]
+    )
 
 
 class DraftObject(models.Model):
@@ -102,7 +104,9 @@ class DraftObject(models.Model):
 class Orchestration(DraftObject):
     NUMBER_KIND = "orchestration"
 
-    number = models.CharField("OrchestrationNumber", max_length=NUMBER_MAX_LENGTH, unique=True)
+    number = models.CharField(
+        "OrchestrationNumber", max_length=NUMBER_MAX_LENGTH, unique=True, validators=[validate_public_number]
+    )
     name = models.CharField("OrchestrationName", max_length=NAME_MAX)
     description = models.CharField("OrchestrationDescription", max_length=DESCRIPTION_MAX, blank=True)
     object_code = models.CharField(

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from ...models import ObjectiveStatus, Stage, StageObjective, Step, StepObjectiveAssociation, StepTask, StepType
+from ...models.numbers import number_problem
 from ...validation import Problem
 from .export import FIELD_ATTRIBUTES
 
@@ -266,6 +267,9 @@ class StructureCheck:
         return sorted(self.problems, key=_stage_of_path), self.index
 
     def register(self, number: str, kind: str, path: str, attribute: str, stage_index: int | None = None) -> None:
+        # A number becomes a URL segment here and a REST path segment remotely: the models' rule, checked first.
+        if problem := number_problem(number):
+            self.problems.append((f"{path}.{attribute}", problem))
         if number in self.first_seen:
             self.problems.append(
                 (f"{path}.{attribute}", f"the number “{number}” is already used at {self.first_seen[number]}.")
