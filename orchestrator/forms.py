@@ -23,6 +23,7 @@ from .models import (
     StepType,
 )
 from .models.numbers import NUMBER_MAX_LENGTH, validate_public_number
+from .models.orchestration import NUMBER9_MAX, NUMBER9_VALIDATORS, ORACLE_ID_MAX, ORACLE_ID_VALIDATORS
 
 TEXTAREA = forms.Textarea(attrs={"rows": 2})
 
@@ -290,7 +291,13 @@ class StepBulkForm(BulkForm):
         to_field_name="number",
         error_messages={"required": "Select at least one step."},
     )
-    grace_period = forms.IntegerField(label="Grace period (hours)", min_value=0, required=False)
+    grace_period = forms.IntegerField(
+        label="Grace period (hours)",
+        min_value=0,
+        max_value=NUMBER9_MAX,
+        required=False,
+        error_messages={"max_value": NUMBER9_VALIDATORS[0].message},
+    )
     allow_skip = forms.ChoiceField(label="Allow skip", choices=TRI_STATE, required=False)
 
     def __init__(self, *args, orchestration: Orchestration, **kwargs):
@@ -307,7 +314,13 @@ class StepTaskBulkForm(BulkForm):
     assigned_to = forms.ChoiceField(
         label="Assigned to", choices=[("", "(leave as is)"), *AssignedTo.choices], required=False
     )
-    activity_template_id = forms.IntegerField(label="Activity template ID", min_value=1, required=False)
+    activity_template_id = forms.IntegerField(
+        label="Activity template ID",
+        min_value=1,
+        max_value=ORACLE_ID_MAX,
+        required=False,
+        error_messages={"max_value": ORACLE_ID_VALIDATORS[1].message},
+    )
 
     def __init__(self, *args, orchestration: Orchestration, **kwargs):
         super().__init__(*args, **kwargs)
