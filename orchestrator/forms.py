@@ -5,8 +5,6 @@ Each edit form carries the version of the object it was rendered from
 use the words of the interface, not the contract's attribute names.
 """
 
-import json
-
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -24,6 +22,7 @@ from .models import (
 )
 from .models.numbers import NUMBER_MAX_LENGTH, validate_public_number
 from .models.orchestration import NUMBER9_MAX, NUMBER9_VALIDATORS, ORACLE_ID_MAX, ORACLE_ID_VALIDATORS
+from .models.text import parse_json_setting
 
 TEXTAREA = forms.Textarea(attrs={"rows": 2})
 
@@ -204,12 +203,9 @@ class StepForm(VersionedForm):
         text = self.cleaned_data.get(name, "")
         if not text.strip():
             return ""
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                f"This is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-            ) from exc
+        value, problem = parse_json_setting(text)
+        if problem:
+            raise ValidationError(f"This {problem}.")
         if must_be_object and not isinstance(value, dict):
             raise ValidationError('Write it as a JSON object: {"FieldName": "value"}.')
         return text

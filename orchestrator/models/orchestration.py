@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from .numbers import NUMBER_MAX_LENGTH, issue_number, validate_public_number
+from .text import validate_json_setting
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
@@ -220,7 +221,7 @@ class Step(DraftObject):
     days_to_wait = models.PositiveIntegerField("DaysToWait", null=True, blank=True, validators=NUMBER9_VALIDATORS)
     hours_to_wait = models.PositiveIntegerField("HoursToWait", null=True, blank=True, validators=NUMBER9_VALIDATORS)
     next_stage_value = models.CharField("NextStageValue", max_length=NAME_MAX, blank=True)
-    field_update_json = models.TextField("FieldUpdateJson", blank=True)
+    field_update_json = models.TextField("FieldUpdateJson", blank=True, validators=[validate_json_setting])
     grace_period = models.PositiveIntegerField(
         "GracePeriod (hours)", null=True, blank=True, validators=NUMBER9_VALIDATORS
     )
@@ -233,7 +234,7 @@ class Step(DraftObject):
     failure_step = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="FailureStepNumber"
     )
-    success_criteria = models.TextField("SuccessCriteria", blank=True)
+    success_criteria = models.TextField("SuccessCriteria", blank=True, validators=[validate_json_setting])
 
     class Meta:
         ordering = ["stage", "display_sequence"]
