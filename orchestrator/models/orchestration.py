@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from .numbers import NUMBER_MAX_LENGTH, issue_number, validate_public_number
-from .text import validate_json_setting
+from .text import validate_json_setting, validate_plain_text
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
@@ -28,6 +28,9 @@ SIGNED_NUMBER9_VALIDATORS = [
     MinValueValidator(-NUMBER9_MAX, f"At least {-NUMBER9_MAX:,}: CX Sales keeps this in 9 digits."),
     *NUMBER9_VALIDATORS,
 ]
+# Free text: no NUL, no lone surrogate (models.text); JSON settings are also bounded in size and depth.
+TEXT_VALIDATORS = [validate_plain_text]
+JSON_SETTING_VALIDATORS = [validate_plain_text, validate_json_setting]
 ORACLE_ID_VALIDATORS = [MinValueValidator(1), MaxValueValidator(ORACLE_ID_MAX, "An Oracle id has at most 18 digits.")]
 
 
@@ -127,12 +130,16 @@ class Orchestration(DraftObject):
     number = models.CharField(
         "OrchestrationNumber", max_length=NUMBER_MAX_LENGTH, unique=True, validators=[validate_public_number]
     )
-    name = models.CharField("OrchestrationName", max_length=NAME_MAX)
-    description = models.CharField("OrchestrationDescription", max_length=DESCRIPTION_MAX, blank=True)
+    name = models.CharField("OrchestrationName", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
+    description = models.CharField(
+        "OrchestrationDescription", max_length=DESCRIPTION_MAX, blank=True, validators=TEXT_VALIDATORS
+    )
     object_code = models.CharField(
         "ObjectCode", max_length=NAME_MAX, choices=ObjectCode.choices, default=ObjectCode.OPPORTUNITY
     )
-    lifecycle_attribute_name = models.CharField("LifecycleAttributeName", max_length=NAME_MAX, default="SalesStage")
+    lifecycle_attribute_name = models.CharField(
+        "LifecycleAttributeName", max_length=NAME_MAX, default="SalesStage", validators=TEXT_VALIDATORS
+    )
     association_rank = models.IntegerField(
         "AssociationRank", null=True, blank=True, validators=SIGNED_NUMBER9_VALIDATORS
     )
@@ -162,9 +169,11 @@ class Stage(DraftObject):
     orchestration = models.ForeignKey(Orchestration, on_delete=models.CASCADE, related_name="stages")
     number = _number_field("OrchestrationStageNumber")
     display_sequence = _sequence_field()
-    name = models.CharField("StageName", max_length=NAME_MAX)
-    description = models.CharField("StageDescription", max_length=DESCRIPTION_MAX, blank=True)
-    lifecycle_attr_value = models.CharField("LifecycleAttrValue", max_length=NAME_MAX)
+    name = models.CharField("StageName", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
+    description = models.CharField(
+        "StageDescription", max_length=DESCRIPTION_MAX, blank=True, validators=TEXT_VALIDATORS
+    )
+    lifecycle_attr_value = models.CharField("LifecycleAttrValue", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
 
     class Meta:
         ordering = ["orchestration", "display_sequence"]
@@ -184,8 +193,10 @@ class StageObjective(DraftObject):
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="objectives")
     number = _number_field("StageObjectiveNumber")
     display_sequence = _sequence_field()
-    name = models.CharField("ObjectiveName", max_length=NAME_MAX)
-    description = models.CharField("ObjectiveDescription", max_length=DESCRIPTION_MAX, blank=True)
+    name = models.CharField("ObjectiveName", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
+    description = models.CharField(
+        "ObjectiveDescription", max_length=DESCRIPTION_MAX, blank=True, validators=TEXT_VALIDATORS
+    )
 
     class Meta:
         ordering = ["stage", "display_sequence"]
@@ -212,16 +223,18 @@ class Step(DraftObject):
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="steps")
     number = _number_field("OrchestrationStepNumber")
     display_sequence = _sequence_field()
-    name = models.CharField("OrchestrationStepName", max_length=NAME_MAX)
+    name = models.CharField("OrchestrationStepName", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
     step_type = models.CharField("StepType", max_length=CODE_MAX, choices=StepType.choices, default=StepType.TASK)
-    suggestion_text = models.CharField("StepSuggestionText", max_length=SUGGESTION_MAX, blank=True)
+    suggestion_text = models.CharField(
+        "StepSuggestionText", max_length=SUGGESTION_MAX, blank=True, validators=TEXT_VALIDATORS
+    )
     activity_template_id = _oracle_id("ActivityTemplateId", null=True, blank=True)
     smart_action_id = _oracle_id("SmartActionId", null=True, blank=True)
     email_template_id = _oracle_id("EmailTemplateId", null=True, blank=True)
     days_to_wait = models.PositiveIntegerField("DaysToWait", null=True, blank=True, validators=NUMBER9_VALIDATORS)
     hours_to_wait = models.PositiveIntegerField("HoursToWait", null=True, blank=True, validators=NUMBER9_VALIDATORS)
-    next_stage_value = models.CharField("NextStageValue", max_length=NAME_MAX, blank=True)
-    field_update_json = models.TextField("FieldUpdateJson", blank=True, validators=[validate_json_setting])
+    next_stage_value = models.CharField("NextStageValue", max_length=NAME_MAX, blank=True, validators=TEXT_VALIDATORS)
+    field_update_json = models.TextField("FieldUpdateJson", blank=True, validators=JSON_SETTING_VALIDATORS)
     grace_period = models.PositiveIntegerField(
         "GracePeriod (hours)", null=True, blank=True, validators=NUMBER9_VALIDATORS
     )
@@ -234,7 +247,7 @@ class Step(DraftObject):
     failure_step = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="FailureStepNumber"
     )
-    success_criteria = models.TextField("SuccessCriteria", blank=True, validators=[validate_json_setting])
+    success_criteria = models.TextField("SuccessCriteria", blank=True, validators=JSON_SETTING_VALIDATORS)
 
     class Meta:
         ordering = ["stage", "display_sequence"]

@@ -10,7 +10,7 @@ approval; the publish page only shows the state.
 from django.conf import settings
 from django.db import models
 
-from .orchestration import Orchestration
+from .orchestration import TEXT_VALIDATORS, Orchestration
 
 COMMENT_MAX = 2000
 NOTE_MAX = 500
@@ -24,7 +24,7 @@ class ReviewComment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    body = models.TextField(max_length=COMMENT_MAX)
+    body = models.TextField(max_length=COMMENT_MAX, validators=TEXT_VALIDATORS)
     content_hash = models.CharField(max_length=HASH_LENGTH, help_text="sha256 of the export document commented on.")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -45,7 +45,7 @@ class Approval(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     content_hash = models.CharField(max_length=HASH_LENGTH, help_text="sha256 of the export document approved.")
-    note = models.CharField(max_length=NOTE_MAX, blank=True)
+    note = models.CharField(max_length=NOTE_MAX, blank=True, validators=TEXT_VALIDATORS)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,5 +1,10 @@
 """Rules for text values that every way in shares (the models, the forms, import and so pull).
 
+No text may hold a NUL character (PostgreSQL refuses it: a 500 or a crash)
+or a lone surrogate such as "\\ud800" (a half of a UTF-16 pair that JSON can
+spell but no database stores and no terminal prints). Messages name the
+problem, never the value, so printing them cannot fail in turn.
+
 JSON settings (FieldUpdateJson, SuccessCriteria) are rules CX Sales
 evaluates: a real one is a few hundred characters and a handful of levels
 deep. They are capped well above that, so that no value can make a parser
@@ -12,9 +17,36 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+NUL = "a NUL character (\\x00)"
+SURROGATE = "a lone surrogate (half of a UTF-16 pair, \\ud800 to \\udfff)"
+NUL_PROBLEM = f"contains {NUL}, which cannot be stored; remove it"
+SURROGATE_PROBLEM = f"contains {SURROGATE}, which is not text; remove it"
+
 JSON_TEXT_MAX = 4000  # characters
 JSON_DEPTH_MAX = 20  # levels of nested arrays and objects
 JSON_LIMITS = f"JSON settings may have at most {JSON_TEXT_MAX:,} characters and {JSON_DEPTH_MAX} levels of nesting"
+
+
+def text_flaw(value: str) -> str:
+    """The character that keeps `value` from being text we can store (NUL or SURROGATE), or ""."""
+    if "\x00" in value:
+        return NUL
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # only a lone surrogate fails: json.loads joins a proper pair into one character
+        return SURROGATE
+    return ""
+
+
+def text_problem(value: str) -> str:
+    """Why `value` cannot be stored as text ("contains a NUL character …"), or ""."""
+    return {NUL: NUL_PROBLEM, SURROGATE: SURROGATE_PROBLEM}.get(text_flaw(value), "")
+
+
+def validate_plain_text(value: str) -> None:
+    """Model validator of every free-text field."""
+    if isinstance(value, str) and (problem := text_problem(value)):
+        raise ValidationError(f"This {problem}.", code="unstorable_text")
 
 
 def _nests_deeper_than(text: str, limit: int) -> bool:

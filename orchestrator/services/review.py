@@ -25,6 +25,7 @@ from django.db import transaction
 from .. import roles
 from ..models import Approval, Orchestration, PublishedStage, ReviewComment
 from ..models.review import COMMENT_MAX, NOTE_MAX
+from ..models.text import text_problem
 from ..remote import ConnectionConfigError, RemoteError, get_connection
 from ..remote.client import CxClient
 from ..remote.cx import CxSalesApi
@@ -65,6 +66,8 @@ def review_comment_add(*, orchestration: Orchestration, user, body: str) -> Revi
         raise ValidationError({"body": "Write a comment first."})
     if len(body) > COMMENT_MAX:
         raise ValidationError({"body": f"A comment is at most {COMMENT_MAX} characters (this one has {len(body)})."})
+    if problem := text_problem(body):
+        raise ValidationError({"body": f"This {problem}."})
     comment = ReviewComment(
         orchestration=orchestration, author=user, body=body, content_hash=content_hash(_tree(orchestration))
     )
@@ -87,6 +90,8 @@ def orchestration_approve(*, orchestration: Orchestration, user, note: str = "")
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise ValidationError({"note": f"A note is at most {NOTE_MAX} characters (this one has {len(note)})."})
+    if problem := text_problem(note):
+        raise ValidationError({"note": f"This {problem}."})
     tree = _tree(orchestration)
     problems = validate_orchestration(tree)
     if problems:

@@ -27,6 +27,7 @@ from .checks import (
     json_path,
     plural,
     schema_problems,
+    text_problems,
 )
 from .export import FIELD_ATTRIBUTES, STEP_SETTING_ATTRIBUTES
 
@@ -283,7 +284,7 @@ def orchestration_import(*, document: Any, user=None, allow_incomplete: bool = F
     so records that point at it stay valid. Imported numbers are registered so
     they are never issued again.
     """
-    problems = schema_problems(document)
+    problems = text_problems(document) or schema_problems(document)
     if problems:
         raise DocumentInvalid(problems)
     problems, index = StructureCheck(document).run()
