@@ -118,6 +118,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
+# Review: four eyes. Nobody (superusers included) approves a draft they created or changed since its
+# latest approval; a one-person team may lift the rule.
+REVIEW_ALLOW_SELF_APPROVAL = env.bool("REVIEW_ALLOW_SELF_APPROVAL", default=False)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True

@@ -5,6 +5,10 @@ made (`services.review.content_hash`): an approval holds for that content
 only, so an edit after it makes the approval stale rather than silently
 extending it to something nobody reviewed. Publishing does not require an
 approval; the publish page only shows the state.
+
+`DraftEditor` remembers who wrote to each draft and when they last did, so
+the four-eyes rule can refuse an approval to someone who changed the content
+since its latest approval (or created it).
 """
 
 from django.conf import settings
@@ -55,3 +59,20 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"Approval of {self.orchestration_id} by {self.reviewer_id}"
+
+
+class DraftEditor(models.Model):
+    """Someone who wrote to a draft (created, edited, imported or pulled it), and when they last did."""
+
+    orchestration = models.ForeignKey(Orchestration, on_delete=models.CASCADE, related_name="editors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    edited_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "draft editor"
+        constraints = [
+            models.UniqueConstraint(fields=["orchestration", "user"], name="draft_editor_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} edited {self.orchestration_id} at {self.edited_at:%Y-%m-%d %H:%M}"

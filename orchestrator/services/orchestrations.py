@@ -16,6 +16,7 @@ from .. import selectors
 from ..models import IssuedNumber, Orchestration, OrchestrationStatus, Step
 from ..models.numbers import PREFIXES, number_problem
 from .drafts import EDITABLE_FIELDS, DraftConflict, OrchestrationArchived, StaleEdit, _user
+from .editors import draft_editor_record
 
 COPY_PREFIX = "Copy of "
 
@@ -49,6 +50,7 @@ def orchestration_create(*, user, number: str, values: Mapping[str, Any]) -> Orc
         with transaction.atomic():
             IssuedNumber.objects.create(number=number, kind="orchestration")
             orch.save()
+            draft_editor_record(orchestration_id=orch.pk, user=_user(user))
     except IntegrityError as exc:
         raise taken from exc
     return orch
@@ -69,6 +71,7 @@ def orchestration_update(
         current.updated_by = _user(user)
         current.full_clean()
         current.save()
+        draft_editor_record(orchestration_id=current.pk, user=_user(user))
         return current
 
 
@@ -108,6 +111,7 @@ def orchestration_clone(*, orchestration: Orchestration, user, name: str | None 
         )
         copy.full_clean()
         copy.save()
+        draft_editor_record(orchestration_id=copy.pk, user=_user(user))
         new_stages = _copies(stages, "stage", orchestration=copy)
         stage_map = {old.pk: new for old, new in zip(stages, new_stages, strict=True)}
         new_objectives = _copies(objectives, "objective", stage=lambda o: stage_map[o.stage_id])

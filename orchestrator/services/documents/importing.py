@@ -18,6 +18,7 @@ from ...models import (
     register_numbers,
 )
 from ...validation import COMPLETENESS_CODES, validate_orchestration
+from ..editors import draft_editor_record
 from .checks import (
     DocumentInvalid,
     NumberIndex,
@@ -105,6 +106,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
     if problems:
         return orch, created, problems
     orch.save()
+    draft_editor_record(orchestration_id=orch.pk, user=orch.updated_by)  # an import (or pull) writes the content
 
     old_stages = {s.number: s for s in Stage.objects.filter(orchestration=orch)}
     old_objectives = {o.number: o for o in StageObjective.objects.filter(stage__orchestration=orch)}
