@@ -117,6 +117,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Behind the TLS proxy every request comes from the proxy's address, so the lockout counts by the
+# client address the proxies report (orchestrator/client_address.py): TRUSTED_PROXY_COUNT is how
+# many proxies stand in front, each appending to X-Forwarded-For; 0 ignores the header (direct).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 (no proxy) or the number of proxies in front.")
+AXES_CLIENT_IP_CALLABLE = "orchestrator.client_address.client_address"
 
 # Review: four eyes. Nobody (superusers included) approves a draft they created or changed since its
 # latest approval; a one-person team may lift the rule.
