@@ -170,3 +170,13 @@ def test_F1_the_pull_command_refuses_an_unsafe_number_before_asking_the_remote()
         call_command("pull_orchestration", "../../x", stdout=io.StringIO(), stderr=io.StringIO())
     assert caught.value.returncode == 2
     assert NUMBER_RULE in str(caught.value)
+
+
+def test_F1_the_sandbox_page_survives_a_stored_unsafe_number(designer_client):
+    from orchestrator.models import SandboxOrchestration
+
+    Orchestration.objects.bulk_create([Orchestration(number="a/b", name="Legacy slash")])
+    SandboxOrchestration.objects.create(number="a/b", remote_id=1, attributes={"OrchestrationName": "Legacy slash"})
+    response = designer_client.get(reverse("sandbox"))
+    assert response.status_code == 200
+    assert "Legacy slash" in response.content.decode()
