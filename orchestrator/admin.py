@@ -226,3 +226,13 @@ class ApprovalAdmin(admin.ModelAdmin):
     list_select_related = ("orchestration", "reviewer")
     search_fields = ("orchestration__number", "orchestration__name")
     readonly_fields = ("content_hash", "created_at")
+
+
+@admin.register(models.DraftEditor)
+class DraftEditorAdmin(admin.ModelAdmin):
+    """Who wrote to which draft, last when: what the four-eyes rule of approvals reads."""
+
+    list_display = ("orchestration", "user", "edited_at")
+    list_select_related = ("orchestration", "user")
+    search_fields = ("orchestration__number", "orchestration__name", "user__username")
+    readonly_fields = ("orchestration", "user", "edited_at")

@@ -5,8 +5,6 @@ Each edit form carries the version of the object it was rendered from
 use the words of the interface, not the contract's attribute names.
 """
 
-import json
-
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -22,7 +20,9 @@ from .models import (
     StepTask,
     StepType,
 )
-from .services.orchestrations import NUMBER_PATTERN, NUMBER_RULE
+from .models.numbers import NUMBER_MAX_LENGTH, validate_public_number
+from .models.orchestration import NUMBER9_MAX, NUMBER9_VALIDATORS, ORACLE_ID_MAX, ORACLE_ID_VALIDATORS
+from .models.text import parse_json_setting
 
 TEXTAREA = forms.Textarea(attrs={"rows": 2})
 
@@ -77,8 +77,9 @@ class VersionedForm(forms.ModelForm):
 class OrchestrationCreateForm(forms.ModelForm):
     number = forms.CharField(
         label="Number",
-        max_length=64,
+        max_length=NUMBER_MAX_LENGTH,
         help_text="Suggested; you may change it. It never changes afterwards.",
+        validators=[validate_public_number],
     )
 
     class Meta:
@@ -98,12 +99,6 @@ class OrchestrationCreateForm(forms.ModelForm):
     def validate_unique(self):
         # The service checks the number against every number ever issued, with a clearer message.
         pass
-
-    def clean_number(self):
-        number = self.cleaned_data["number"].strip()
-        if not NUMBER_PATTERN.match(number):
-            raise ValidationError(NUMBER_RULE)
-        return number
 
     @property
     def values(self) -> dict:
@@ -208,12 +203,9 @@ class StepForm(VersionedForm):
         text = self.cleaned_data.get(name, "")
         if not text.strip():
             return ""
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                f"This is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-            ) from exc
+        value, problem = parse_json_setting(text)
+        if problem:
+            raise ValidationError(f"This {problem}.")
         if must_be_object and not isinstance(value, dict):
             raise ValidationError('Write it as a JSON object: {"FieldName": "value"}.')
         return text
@@ -295,7 +287,13 @@ class StepBulkForm(BulkForm):
         to_field_name="number",
         error_messages={"required": "Select at least one step."},
     )
-    grace_period = forms.IntegerField(label="Grace period (hours)", min_value=0, required=False)
+    grace_period = forms.IntegerField(
+        label="Grace period (hours)",
+        min_value=0,
+        max_value=NUMBER9_MAX,
+        required=False,
+        error_messages={"max_value": NUMBER9_VALIDATORS[0].message},
+    )
     allow_skip = forms.ChoiceField(label="Allow skip", choices=TRI_STATE, required=False)
 
     def __init__(self, *args, orchestration: Orchestration, **kwargs):
@@ -312,7 +310,13 @@ class StepTaskBulkForm(BulkForm):
     assigned_to = forms.ChoiceField(
         label="Assigned to", choices=[("", "(leave as is)"), *AssignedTo.choices], required=False
     )
-    activity_template_id = forms.IntegerField(label="Activity template ID", min_value=1, required=False)
+    activity_template_id = forms.IntegerField(
+        label="Activity template ID",
+        min_value=1,
+        max_value=ORACLE_ID_MAX,
+        required=False,
+        error_messages={"max_value": ORACLE_ID_VALIDATORS[1].message},
+    )
 
     def __init__(self, *args, orchestration: Orchestration, **kwargs):
         super().__init__(*args, **kwargs)

@@ -29,8 +29,9 @@ from .models import (
     StepTask,
     StepType,
 )
-from .models.numbers import NUMBER_MAX_LENGTH
+from .models.numbers import NUMBER_MAX_LENGTH, number_problem
 from .models.orchestration import DESCRIPTION_MAX, NAME_MAX, SUGGESTION_MAX
+from .models.text import json_limit_problem
 
 
 @dataclass(frozen=True)
@@ -119,12 +120,15 @@ def _is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _json_error(text: str) -> str:
-    """'' when text is valid JSON, else a short reason with line and column."""
+def _json_error(what: str, text: str) -> str:
+    """'' when `text` is valid JSON within the limits, else the rest of a sentence naming `what` and why."""
+    if problem := json_limit_problem(text):
+        return f"{what} that cannot be sent: the text {problem}."
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+        are = "are" if what.endswith("criteria") else "is"
+        return f"{what} that {are} not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
     return ""
 
 
@@ -158,6 +162,16 @@ class _Checker:
             self.add(
                 f"{kind}.number_too_long",
                 f"{label} has a number of {len(obj.number)} characters; numbers may have at most {NUMBER_MAX_LENGTH}.",
+                kind,
+                obj.number,
+                "number",
+                stage_number,
+            )
+        elif problem := number_problem(obj.number):
+            # Only rows stored before numbers were checked: every way in refuses such a number now.
+            self.add(
+                f"{kind}.number_invalid",
+                f"{label} has the number “{obj.number}”, which cannot be sent: {problem[0].lower()}{problem[1:]}",
                 kind,
                 obj.number,
                 "number",
@@ -364,10 +378,10 @@ class _Checker:
                     "field_update_json",
                     sn,
                 )
-            elif error := _json_error(text):
+            elif error := _json_error("a field update", text):
                 self.add(
                     "step.field_update_json_invalid",
-                    f"{label} has a field update that is not valid JSON ({error}).",
+                    f"{label} has {error}",
                     "step",
                     step.number,
                     "field_update_json",
@@ -382,10 +396,10 @@ class _Checker:
                     "field_update_json",
                     sn,
                 )
-        if step.success_criteria and (error := _json_error(step.success_criteria)):
+        if step.success_criteria and (error := _json_error("success criteria", step.success_criteria)):
             self.add(
                 "step.success_criteria_invalid",
-                f"{label} has success criteria that are not valid JSON ({error}).",
+                f"{label} has {error}",
                 "step",
                 step.number,
                 "success_criteria",

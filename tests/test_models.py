@@ -219,9 +219,10 @@ def test_register_numbers_is_idempotent():
 )
 def test_full_clean_enforces_the_contract_lengths(orch, model, field, limit):
     obj = first(model)
-    setattr(obj, field, "ü" * limit)
+    char = "a" if field == "number" else "ü"  # numbers keep to safe ASCII characters (tests/test_numbers.py)
+    setattr(obj, field, char * limit)
     obj.full_clean(validate_unique=False)
-    setattr(obj, field, "ü" * (limit + 1))
+    setattr(obj, field, char * (limit + 1))
     with pytest.raises(ValidationError) as caught:
         obj.full_clean(validate_unique=False)
     assert field in caught.value.message_dict

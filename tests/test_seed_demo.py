@@ -5,6 +5,7 @@ import io
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from orchestrator import selectors
 from orchestrator.demo import DEMO_NUMBER, demo_document
@@ -16,6 +17,12 @@ from orchestrator.validation import validate_orchestration
 pytestmark = pytest.mark.django_db
 
 ROLE_OF = {"demo-viewer": VIEWER, "demo-designer": DESIGNER, "demo-reviewer": REVIEWER, "demo-publisher": PUBLISHER}
+
+
+@pytest.fixture(autouse=True)
+def debug_mode(settings):
+    """seed_demo is for local runs (DJANGO_DEBUG=true, as `make run` sets); the suite runs with DEBUG off."""
+    settings.DEBUG = True
 
 
 def seed(*args) -> str:
@@ -60,20 +67,53 @@ def test_twice_in_a_row_changes_nothing_and_duplicates_nothing(monkeypatch):
     assert dict(User.objects.values_list("username", "password")) == hashes
 
 
-def test_a_new_password_is_applied_on_the_next_run(monkeypatch):
+def test_a_new_password_is_applied_with_reset(monkeypatch):
     seed()
     monkeypatch.setenv("DEMO_PASSWORD", "changed-for-the-workshop")
-    output = seed()
+    output = seed("--reset")
     assert "password changed-for-the-workshop" in output
     assert all(user.check_password("changed-for-the-workshop") for user in User.objects.all())
 
 
-def test_a_user_moved_to_another_group_is_put_back():
+def test_a_user_moved_to_another_group_is_put_back_with_reset():
     seed()
     viewer = User.objects.get(username="demo-viewer")
     viewer.groups.set([Group.objects.get(name=PUBLISHER)])
-    seed()
+    seed("--reset")
     assert [g.name for g in viewer.groups.all()] == [VIEWER]
+
+
+# -- production safety (issue 12, F13) -----------------------------------------------------------------------------
+
+
+def test_F13_seed_demo_refuses_to_run_with_debug_off_unless_forced(settings, monkeypatch):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DJANGO_DEBUG=false") as caught:
+        seed()
+    assert "--force" in str(caught.value)
+    assert not User.objects.exists() and not Orchestration.objects.exists()
+    monkeypatch.setenv("DEMO_PASSWORD", "a-long-local-only-password")
+    assert "Created demo orchestration" in seed("--force")
+    assert User.objects.get(username="admin").check_password("a-long-local-only-password")
+
+
+def test_F13_an_existing_account_keeps_its_password_and_rights_without_reset(monkeypatch):
+    admin = User.objects.create_user(username="admin", password="the-real-admin-password")
+    viewer = User.objects.create_user(username="demo-viewer", password="chosen-by-its-owner")
+    viewer.groups.set([Group.objects.get(name=PUBLISHER)])
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    output = seed()
+    admin.refresh_from_db()
+    viewer.refresh_from_db()
+    assert admin.check_password("the-real-admin-password") and not admin.is_superuser and not admin.is_staff
+    assert viewer.check_password("chosen-by-its-owner")
+    assert [g.name for g in viewer.groups.all()] == [PUBLISHER]
+    assert User.objects.get(username="demo-designer").check_password("orchestrator-demo")  # a new one is made
+    line = next(line for line in output.splitlines() if line.strip().startswith("admin "))
+    assert "orchestrator-demo" not in line and "existing account" in line
+    seed("--reset")
+    admin.refresh_from_db()
+    assert admin.check_password("orchestrator-demo") and admin.is_superuser
 
 
 def test_an_edited_demo_is_kept_unless_reset():

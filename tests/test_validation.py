@@ -471,9 +471,10 @@ def test_length_limits(orch, path, field, limit):
         "step_task": step_of(t, 2, 0).tasks.all()[0],
         "association": step_of(t, 2, 0).associations.all()[0],
     }[path]
-    setattr(target, field, "é" * limit)
+    char = "a" if field == "number" else "é"  # numbers keep to safe ASCII characters (tests/test_numbers.py)
+    setattr(target, field, char * limit)
     assert validate_orchestration(t) == [], "exactly at the limit is fine"
-    setattr(target, field, "é" * (limit + 1))
+    setattr(target, field, char * (limit + 1))
     problem = only(t)
     assert problem.code == f"{path}.{field}_too_long"
     assert (problem.kind, problem.field) == (path, field)

@@ -31,7 +31,7 @@ from .publish import (
     PublishStageStatus,
     RemoteDescribe,
 )
-from .review import Approval, ReviewComment
+from .review import Approval, DraftEditor, ReviewComment
 from .sandbox import SandboxOrchestration, SandboxSequence, SandboxStage
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "TYPE_SPECIFIC_SETTINGS",
     "Approval",
     "AssignedTo",
+    "DraftEditor",
     "ExecutionMethod",
     "IssuedNumber",
     "JournalEntry",

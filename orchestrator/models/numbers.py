@@ -7,11 +7,20 @@ other: every number ever issued is written to a registry that deletions do
 not touch.
 """
 
+import re
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
 NUMBER_MAX_LENGTH = 64
+# A number is a path segment of our URLs and of the CX Sales REST paths: letters, digits, dots,
+# dashes and underscores, starting with a letter or digit (so never "." or ".."), at most 64.
+NUMBER_REGEX = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{NUMBER_MAX_LENGTH - 1}}}"
+NUMBER_PATTERN = re.compile(NUMBER_REGEX)
+NUMBER_RULE = "Use 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit."
+# Path segments beside numbers in the designer's URLs (orchestrations/new/, stages/reorder/, steps/bulk/).
+RESERVED_NUMBERS = frozenset({"new", "reorder", "bulk"})
 
 PREFIXES = {
     "orchestration": "ORCH-",
@@ -21,6 +30,21 @@ PREFIXES = {
     "step_task": "ORCH-TSK-",
     "association": "ORCH-SOA-",
 }
+
+
+def number_problem(value: object) -> str:
+    """Why `value` cannot be a public number, or "" when it can. The one rule, for models, import and forms."""
+    if not isinstance(value, str) or not NUMBER_PATTERN.fullmatch(value):
+        return NUMBER_RULE
+    if value.lower() in RESERVED_NUMBERS:
+        return f"“{value}” is a reserved word; choose another number."
+    return ""
+
+
+def validate_public_number(value: object) -> None:
+    """Django validator: refuse a number that `number_problem` objects to."""
+    if problem := number_problem(value):
+        raise ValidationError(problem, code="invalid_number")
 
 
 class IssuedNumber(models.Model):

@@ -7,15 +7,31 @@ incomplete while it is being designed and the designer must still save it.
 """
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from .numbers import NUMBER_MAX_LENGTH, issue_number
+from .numbers import NUMBER_MAX_LENGTH, issue_number, validate_public_number
+from .text import validate_json_setting, validate_plain_text
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
 SUGGESTION_MAX = 1000
 CODE_MAX = 30
+
+# Integer ranges are the remote's columns, the same on every database (SQLite would
+# store 2**63 - 1 where PostgreSQL refuses 2**31): days, hours, grace periods, ranks and
+# display sequences are NUMBER(9), ids NUMBER(18) and positive.
+NUMBER9_MAX = 999_999_999
+ORACLE_ID_MAX = 10**18 - 1
+NUMBER9_VALIDATORS = [MaxValueValidator(NUMBER9_MAX, f"At most {NUMBER9_MAX:,}: CX Sales keeps this in 9 digits.")]
+SIGNED_NUMBER9_VALIDATORS = [
+    MinValueValidator(-NUMBER9_MAX, f"At least {-NUMBER9_MAX:,}: CX Sales keeps this in 9 digits."),
+    *NUMBER9_VALIDATORS,
+]
+# Free text: no NUL, no lone surrogate (models.text); JSON settings are also bounded in size and depth.
+TEXT_VALIDATORS = [validate_plain_text]
+JSON_SETTING_VALIDATORS = [validate_plain_text, validate_json_setting]
+ORACLE_ID_VALIDATORS = [MinValueValidator(1), MaxValueValidator(ORACLE_ID_MAX, "An Oracle id has at most 18 digits.")]
 
 
 class ObjectCode(models.TextChoices):
@@ -72,11 +88,20 @@ STEP_TYPE_SETTINGS: dict[str, tuple[str, ...]] = {
 COMMON_STEP_SETTINGS = ("suggestion_text", "allow_skip", "success_step", "failure_step", "success_criteria")
 TYPE_SPECIFIC_SETTINGS = tuple(dict.fromkeys(name for names in STEP_TYPE_SETTINGS.values() for name in names))
 
-OracleId = models.PositiveBigIntegerField  # NUMBER(18) ids; positive
+
+def _oracle_id(verbose_name: str, **kwargs) -> models.PositiveBigIntegerField:
+    """A NUMBER(18) Oracle id: positive, at most 18 digits."""
+    return models.PositiveBigIntegerField(verbose_name, validators=ORACLE_ID_VALIDATORS, **kwargs)
+
+
+def _sequence_field() -> models.IntegerField:
+    return models.IntegerField("DisplaySequence", validators=NUMBER9_VALIDATORS)
 
 
 def _number_field(verbose_name: str) -> models.CharField:
-    return models.CharField(verbose_name, max_length=NUMBER_MAX_LENGTH, unique=True, editable=False)
+    return models.CharField(
+        verbose_name, max_length=NUMBER_MAX_LENGTH, unique=True, editable=False, validators=[validate_public_number]
+    )
 
 
 class DraftObject(models.Model):
@@ -102,14 +127,22 @@ class DraftObject(models.Model):
 class Orchestration(DraftObject):
     NUMBER_KIND = "orchestration"
 
-    number = models.CharField("OrchestrationNumber", max_length=NUMBER_MAX_LENGTH, unique=True)
-    name = models.CharField("OrchestrationName", max_length=NAME_MAX)
-    description = models.CharField("OrchestrationDescription", max_length=DESCRIPTION_MAX, blank=True)
+    number = models.CharField(
+        "OrchestrationNumber", max_length=NUMBER_MAX_LENGTH, unique=True, validators=[validate_public_number]
+    )
+    name = models.CharField("OrchestrationName", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
+    description = models.CharField(
+        "OrchestrationDescription", max_length=DESCRIPTION_MAX, blank=True, validators=TEXT_VALIDATORS
+    )
     object_code = models.CharField(
         "ObjectCode", max_length=NAME_MAX, choices=ObjectCode.choices, default=ObjectCode.OPPORTUNITY
     )
-    lifecycle_attribute_name = models.CharField("LifecycleAttributeName", max_length=NAME_MAX, default="SalesStage")
-    association_rank = models.IntegerField("AssociationRank", null=True, blank=True)
+    lifecycle_attribute_name = models.CharField(
+        "LifecycleAttributeName", max_length=NAME_MAX, default="SalesStage", validators=TEXT_VALIDATORS
+    )
+    association_rank = models.IntegerField(
+        "AssociationRank", null=True, blank=True, validators=SIGNED_NUMBER9_VALIDATORS
+    )
     status = models.CharField(
         max_length=CODE_MAX, choices=OrchestrationStatus.choices, default=OrchestrationStatus.DRAFT
     )
@@ -135,10 +168,12 @@ class Stage(DraftObject):
 
     orchestration = models.ForeignKey(Orchestration, on_delete=models.CASCADE, related_name="stages")
     number = _number_field("OrchestrationStageNumber")
-    display_sequence = models.IntegerField("DisplaySequence")
-    name = models.CharField("StageName", max_length=NAME_MAX)
-    description = models.CharField("StageDescription", max_length=DESCRIPTION_MAX, blank=True)
-    lifecycle_attr_value = models.CharField("LifecycleAttrValue", max_length=NAME_MAX)
+    display_sequence = _sequence_field()
+    name = models.CharField("StageName", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
+    description = models.CharField(
+        "StageDescription", max_length=DESCRIPTION_MAX, blank=True, validators=TEXT_VALIDATORS
+    )
+    lifecycle_attr_value = models.CharField("LifecycleAttrValue", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
 
     class Meta:
         ordering = ["orchestration", "display_sequence"]
@@ -157,9 +192,11 @@ class StageObjective(DraftObject):
 
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="objectives")
     number = _number_field("StageObjectiveNumber")
-    display_sequence = models.IntegerField("DisplaySequence")
-    name = models.CharField("ObjectiveName", max_length=NAME_MAX)
-    description = models.CharField("ObjectiveDescription", max_length=DESCRIPTION_MAX, blank=True)
+    display_sequence = _sequence_field()
+    name = models.CharField("ObjectiveName", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
+    description = models.CharField(
+        "ObjectiveDescription", max_length=DESCRIPTION_MAX, blank=True, validators=TEXT_VALIDATORS
+    )
 
     class Meta:
         ordering = ["stage", "display_sequence"]
@@ -185,18 +222,22 @@ class Step(DraftObject):
 
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="steps")
     number = _number_field("OrchestrationStepNumber")
-    display_sequence = models.IntegerField("DisplaySequence")
-    name = models.CharField("OrchestrationStepName", max_length=NAME_MAX)
+    display_sequence = _sequence_field()
+    name = models.CharField("OrchestrationStepName", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
     step_type = models.CharField("StepType", max_length=CODE_MAX, choices=StepType.choices, default=StepType.TASK)
-    suggestion_text = models.CharField("StepSuggestionText", max_length=SUGGESTION_MAX, blank=True)
-    activity_template_id = OracleId("ActivityTemplateId", null=True, blank=True, validators=[MinValueValidator(1)])
-    smart_action_id = OracleId("SmartActionId", null=True, blank=True, validators=[MinValueValidator(1)])
-    email_template_id = OracleId("EmailTemplateId", null=True, blank=True, validators=[MinValueValidator(1)])
-    days_to_wait = models.PositiveIntegerField("DaysToWait", null=True, blank=True)
-    hours_to_wait = models.PositiveIntegerField("HoursToWait", null=True, blank=True)
-    next_stage_value = models.CharField("NextStageValue", max_length=NAME_MAX, blank=True)
-    field_update_json = models.TextField("FieldUpdateJson", blank=True)
-    grace_period = models.PositiveIntegerField("GracePeriod (hours)", null=True, blank=True)
+    suggestion_text = models.CharField(
+        "StepSuggestionText", max_length=SUGGESTION_MAX, blank=True, validators=TEXT_VALIDATORS
+    )
+    activity_template_id = _oracle_id("ActivityTemplateId", null=True, blank=True)
+    smart_action_id = _oracle_id("SmartActionId", null=True, blank=True)
+    email_template_id = _oracle_id("EmailTemplateId", null=True, blank=True)
+    days_to_wait = models.PositiveIntegerField("DaysToWait", null=True, blank=True, validators=NUMBER9_VALIDATORS)
+    hours_to_wait = models.PositiveIntegerField("HoursToWait", null=True, blank=True, validators=NUMBER9_VALIDATORS)
+    next_stage_value = models.CharField("NextStageValue", max_length=NAME_MAX, blank=True, validators=TEXT_VALIDATORS)
+    field_update_json = models.TextField("FieldUpdateJson", blank=True, validators=JSON_SETTING_VALIDATORS)
+    grace_period = models.PositiveIntegerField(
+        "GracePeriod (hours)", null=True, blank=True, validators=NUMBER9_VALIDATORS
+    )
     allow_skip = models.BooleanField("AllowSkipFlag", default=False)
     wait_for_replies = models.BooleanField("WaitForRepliesFlag", default=False)
     exit_orchestration = models.BooleanField("ExitOrchestrationFlag", default=False)
@@ -206,7 +247,7 @@ class Step(DraftObject):
     failure_step = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="FailureStepNumber"
     )
-    success_criteria = models.TextField("SuccessCriteria", blank=True)
+    success_criteria = models.TextField("SuccessCriteria", blank=True, validators=JSON_SETTING_VALIDATORS)
 
     class Meta:
         ordering = ["stage", "display_sequence"]
@@ -232,10 +273,10 @@ class StepTask(DraftObject):
 
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="tasks")
     number = _number_field("StepTasksNumber")
-    display_sequence = models.IntegerField("DisplaySequence")
-    activity_template_id = OracleId("ActivityTemplateId", validators=[MinValueValidator(1)])
-    activity_id = OracleId("ActivityId", validators=[MinValueValidator(1)])
-    smart_action_id = OracleId("SmartActionId", null=True, blank=True, validators=[MinValueValidator(1)])
+    display_sequence = _sequence_field()
+    activity_template_id = _oracle_id("ActivityTemplateId")
+    activity_id = _oracle_id("ActivityId")
+    smart_action_id = _oracle_id("SmartActionId", null=True, blank=True)
     assigned_to = models.CharField("AssignedTo", max_length=CODE_MAX, choices=AssignedTo.choices, blank=True)
 
     class Meta:

@@ -5,12 +5,16 @@ made (`services.review.content_hash`): an approval holds for that content
 only, so an edit after it makes the approval stale rather than silently
 extending it to something nobody reviewed. Publishing does not require an
 approval; the publish page only shows the state.
+
+`DraftEditor` remembers who wrote to each draft and when they last did, so
+the four-eyes rule can refuse an approval to someone who changed the content
+since its latest approval (or created it).
 """
 
 from django.conf import settings
 from django.db import models
 
-from .orchestration import Orchestration
+from .orchestration import TEXT_VALIDATORS, Orchestration
 
 COMMENT_MAX = 2000
 NOTE_MAX = 500
@@ -24,7 +28,7 @@ class ReviewComment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    body = models.TextField(max_length=COMMENT_MAX)
+    body = models.TextField(max_length=COMMENT_MAX, validators=TEXT_VALIDATORS)
     content_hash = models.CharField(max_length=HASH_LENGTH, help_text="sha256 of the export document commented on.")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -45,7 +49,7 @@ class Approval(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     content_hash = models.CharField(max_length=HASH_LENGTH, help_text="sha256 of the export document approved.")
-    note = models.CharField(max_length=NOTE_MAX, blank=True)
+    note = models.CharField(max_length=NOTE_MAX, blank=True, validators=TEXT_VALIDATORS)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -55,3 +59,20 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"Approval of {self.orchestration_id} by {self.reviewer_id}"
+
+
+class DraftEditor(models.Model):
+    """Someone who wrote to a draft (created, edited, imported or pulled it), and when they last did."""
+
+    orchestration = models.ForeignKey(Orchestration, on_delete=models.CASCADE, related_name="editors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    edited_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "draft editor"
+        constraints = [
+            models.UniqueConstraint(fields=["orchestration", "user"], name="draft_editor_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} edited {self.orchestration_id} at {self.edited_at:%Y-%m-%d %H:%M}"

@@ -347,7 +347,7 @@ class CxClient:
         if text.strip():
             try:
                 data = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # a hostile remote may nest without end
                 data = None
         lowered = {k.lower(): v for k, v in headers.items()}
         return RemoteResponse(status=status, headers=headers, data=data, text=text, etag=lowered.get("etag", ""))

@@ -201,6 +201,8 @@ def _json_object(raw: str, variable: str, name: str) -> dict[str, Any]:
         raise ConnectionConfigError(f"Connection {name!r}: {variable} is longer than {_JSON_LIMIT} characters.")
     try:
         value = json.loads(raw)
+    except RecursionError:
+        raise ConnectionConfigError(f"Connection {name!r}: {variable} is nested too deeply.") from None
     except ValueError as exc:
         raise ConnectionConfigError(
             f"Connection {name!r}: {variable} is not valid JSON ({exc.msg} at character {exc.pos})."

@@ -39,7 +39,7 @@ def decode_lob(value: Any) -> str | None:
     try:
         text = base64.b64decode(value, validate=True).decode("utf-8")
         json.loads(text)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         return None
     return text
 

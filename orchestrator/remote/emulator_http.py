@@ -64,7 +64,7 @@ class Request:
         if auth.lower().startswith("basic "):
             try:
                 return base64.b64decode(auth[6:]).decode("utf-8").split(":", 1)[0] or "SANDBOX_USER"
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 return "SANDBOX_USER"
         return "SANDBOX_USER"
 
@@ -118,7 +118,7 @@ class Replies:
         """The body as a JSON object, or a refusal."""
         try:
             data = json.loads(r.body.decode("utf-8")) if r.body else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             data = None
         if not isinstance(data, dict):
             self.refuse([Problem("The request body must be a JSON object.", CODE_BAD_JSON)])

@@ -351,7 +351,7 @@ def reference_problems(
             if isinstance(step.get(attr), str):
                 try:
                     json.loads(step[attr])
-                except ValueError:
+                except (ValueError, RecursionError):
                     detail = f"Attribute {naming('Steps', attr)} of step {label} must be JSON text."
                     problems.append(Problem(detail, CODE_INVALID_VALUE))
     for task in items["StepTasks"]:

@@ -86,7 +86,7 @@ def message_from_body(text: str, content_type: str = "") -> str:
     if text[:1] in "{[":
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
     if isinstance(data, dict | list):
         parts: list[str] = []

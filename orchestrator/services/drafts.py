@@ -41,6 +41,7 @@ from ..models import (
     StepType,
 )
 from . import ordering
+from .editors import draft_editor_record
 from .snapshots import SNAPSHOT_FORMAT, DeletionSummary, deletion_snapshot, deletion_summary
 
 # What a user may change on each kind of object (everything else is managed here).
@@ -81,6 +82,7 @@ def _stamp(orchestration_id: int, user) -> None:
     )
     if not changed:
         raise OrchestrationArchived("This orchestration is archived and read-only.")
+    draft_editor_record(orchestration_id=orchestration_id, user=_user(user))
 
 
 def _user(user):

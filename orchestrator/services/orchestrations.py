@@ -5,7 +5,6 @@ module shares its conventions (keyword-only, atomic, full_clean before save,
 version bumped, `StaleEdit` for an edit over a newer version).
 """
 
-import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -15,15 +14,11 @@ from django.db import IntegrityError, transaction
 
 from .. import selectors
 from ..models import IssuedNumber, Orchestration, OrchestrationStatus, Step
-from ..models.numbers import PREFIXES
+from ..models.numbers import PREFIXES, number_problem
 from .drafts import EDITABLE_FIELDS, DraftConflict, OrchestrationArchived, StaleEdit, _user
+from .editors import draft_editor_record
 
-# Numbers appear in URLs and in the CX Sales REST paths: keep them to safe characters.
-NUMBER_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-NUMBER_RULE = "Use 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit."
 COPY_PREFIX = "Copy of "
-# Path segments of /orchestrations/… that a number must not shadow.
-RESERVED_NUMBERS = frozenset({"new"})
 
 
 def orchestration_suggest_number() -> str:
@@ -43,10 +38,8 @@ def orchestration_create(*, user, number: str, values: Mapping[str, Any]) -> Orc
     `number`) when it was used before, including by a concurrent request.
     """
     number = number.strip()
-    if not NUMBER_PATTERN.match(number):
-        raise ValidationError({"number": NUMBER_RULE})
-    if number.lower() in RESERVED_NUMBERS:
-        raise ValidationError({"number": f"“{number}” is a reserved word; choose another number."})
+    if problem := number_problem(number):
+        raise ValidationError({"number": problem})
     taken = ValidationError({"number": f"The number {number} is already used; numbers are never reused."})
     if IssuedNumber.objects.filter(number=number).exists() or Orchestration.objects.filter(number=number).exists():
         raise taken
@@ -57,6 +50,7 @@ def orchestration_create(*, user, number: str, values: Mapping[str, Any]) -> Orc
         with transaction.atomic():
             IssuedNumber.objects.create(number=number, kind="orchestration")
             orch.save()
+            draft_editor_record(orchestration_id=orch.pk, user=_user(user))
     except IntegrityError as exc:
         raise taken from exc
     return orch
@@ -77,6 +71,7 @@ def orchestration_update(
         current.updated_by = _user(user)
         current.full_clean()
         current.save()
+        draft_editor_record(orchestration_id=current.pk, user=_user(user))
         return current
 
 
@@ -116,6 +111,7 @@ def orchestration_clone(*, orchestration: Orchestration, user, name: str | None 
         )
         copy.full_clean()
         copy.save()
+        draft_editor_record(orchestration_id=copy.pk, user=_user(user))
         new_stages = _copies(stages, "stage", orchestration=copy)
         stage_map = {old.pk: new for old, new in zip(stages, new_stages, strict=True)}
         new_objectives = _copies(objectives, "objective", stage=lambda o: stage_map[o.stage_id])

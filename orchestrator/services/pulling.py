@@ -24,7 +24,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Orchestration, PublishedStage
+from .. import roles
+from ..models import Orchestration, OrchestrationStatus, PublishedStage
 from ..remote import ConnectionConfigError, RemoteError, get_connection
 from ..remote.client import CxClient
 from ..remote.cx import CxSalesApi
@@ -111,7 +112,17 @@ def orchestration_pull(*, number: str, connection_name: str = "default", user=No
     Raises PullError (nothing changed) when the remote does not have it, cannot
     be reached, refuses the credentials, or holds a document the contract and
     the validation rules do not accept (`problems` lists each, by JSON path).
+    Before asking the remote: replacing an existing draft is an edit, so a `user`
+    needs Designer rights (no `user`: the command line), and an archived
+    orchestration is read-only for everyone.
     """
+    local_status = Orchestration.objects.filter(number=number).values_list("status", flat=True).first()
+    if local_status == OrchestrationStatus.ARCHIVED:
+        raise PullError(f"Orchestration {number} is archived here: restore it before pulling into it.", kind="invalid")
+    if local_status is not None and user is not None and not roles.can_edit(user):
+        raise PullError(
+            f"Replacing the local draft {number} needs Designer rights: the pull would overwrite it.", kind="invalid"
+        )
     connection_name = (connection_name or "default").strip().lower()
     try:
         connection = get_connection(connection_name)

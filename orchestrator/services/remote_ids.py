@@ -30,11 +30,17 @@ def change_indicator(item: dict[str, Any], etag: str = "") -> str:
     return (etag or "").strip('"')[:255]
 
 
+# What the remote_id columns (BigIntegerField) hold on every database.
+_ID_RANGE = range(-(2**63), 2**63)
+
+
 def as_int(value: Any) -> int | None:
+    """An id the remote answered, or None when it is missing, not a number, or more than a column holds."""
     try:
-        return int(value) if value is not None and value != "" else None
-    except (TypeError, ValueError):
+        number = int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is None or number in _ID_RANGE else None
 
 
 def store_remote_ids(stage: Stage, remote) -> None:

@@ -3,7 +3,9 @@
 - `content_hash(tree)`: the sha256 of the draft's export document, the identity
   of "this content". Comments and approvals record it, so an approval is for
   what the reviewer saw and becomes stale as soon as the draft changes.
-- `review_comment_add` / `orchestration_approve`: the two writes.
+- `review_comment_add` / `orchestration_approve`: the two writes. Four eyes:
+  nobody approves content they created or changed since its latest approval
+  (`own_change_since_approval`), unless REVIEW_ALLOW_SELF_APPROVAL is set.
 - `approval_state(tree)`: approved / approved an earlier content / not approved.
 - `live_diff`: each stage as the draft would send it against the copy a
   connection holds now, as a unified text diff. Remote trouble is reported as
@@ -19,21 +21,29 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from .. import roles
 from ..models import Approval, Orchestration, PublishedStage, ReviewComment
 from ..models.review import COMMENT_MAX, NOTE_MAX
+from ..models.text import text_problem
 from ..remote import ConnectionConfigError, RemoteError, get_connection
 from ..remote.client import CxClient
 from ..remote.cx import CxSalesApi
 from ..selectors import orchestration_tree
 from ..validation import validate_orchestration
 from .documents import dumps_document, orchestration_document, stage_document
+from .editors import changed_since
 from .payload import PayloadInvalid, build_stage_payloads
 from .publish_run import client_options
 from .pulling import read_remote, remote_document
+
+SELF_APPROVAL_REFUSED = (
+    "Not approved: you created this draft or changed it since its last approval, "
+    "so another reviewer must approve it (four eyes)."
+)
 
 
 def content_hash(orch_tree: Orchestration) -> str:
@@ -65,6 +75,8 @@ def review_comment_add(*, orchestration: Orchestration, user, body: str) -> Revi
         raise ValidationError({"body": "Write a comment first."})
     if len(body) > COMMENT_MAX:
         raise ValidationError({"body": f"A comment is at most {COMMENT_MAX} characters (this one has {len(body)})."})
+    if problem := text_problem(body):
+        raise ValidationError({"body": f"This {problem}."})
     comment = ReviewComment(
         orchestration=orchestration, author=user, body=body, content_hash=content_hash(_tree(orchestration))
     )
@@ -84,9 +96,15 @@ def orchestration_approve(*, orchestration: Orchestration, user, note: str = "")
     """
     if not roles.can_review(user):
         raise PermissionDenied("Only reviewers may approve.")
+    # The row lock every edit takes first (drafts._stamp): no edit slips in between this check and the approval.
+    Orchestration.objects.select_for_update().filter(pk=orchestration.pk).exists()
+    if own_change_since_approval(orchestration, user):
+        raise ValidationError(SELF_APPROVAL_REFUSED)
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise ValidationError({"note": f"A note is at most {NOTE_MAX} characters (this one has {len(note)})."})
+    if problem := text_problem(note):
+        raise ValidationError({"note": f"This {problem}."})
     tree = _tree(orchestration)
     problems = validate_orchestration(tree)
     if problems:
@@ -103,6 +121,26 @@ def orchestration_approve(*, orchestration: Orchestration, user, note: str = "")
     approval.full_clean()
     approval.save()
     return approval
+
+
+def own_change_since_approval(orchestration: Orchestration, user, state: "ApprovalState | None" = None) -> bool:
+    """True when the four-eyes rule keeps `user` from approving: they created the draft or changed it since
+    its latest approval. Superusers too; REVIEW_ALLOW_SELF_APPROVAL lifts the rule.
+
+    `state` saves the query for the latest approval when the caller has it.
+    """
+    if settings.REVIEW_ALLOW_SELF_APPROVAL:
+        return False
+    if state is not None:
+        latest = state.approval.created_at if state.approval else None
+    else:
+        latest = (
+            Approval.objects.filter(orchestration=orchestration)
+            .order_by("-created_at", "-pk")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+    return changed_since(orchestration_id=orchestration.pk, user=user, since=latest)
 
 
 @dataclass(frozen=True)

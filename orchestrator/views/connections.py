@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors_publish as selectors
-from ..models.numbers import NUMBER_MAX_LENGTH
+from ..models.numbers import NUMBER_MAX_LENGTH, validate_public_number
 from ..services.connection_check import check_connection
 from ..services.pulling import PullError, orchestration_pull
 from .publish_support import INVALID, go, messages_oob, publish_required, view_runs_required
@@ -22,6 +22,7 @@ class PullForm(forms.Form):
         label="Orchestration number",
         max_length=NUMBER_MAX_LENGTH,
         help_text="The OrchestrationNumber on the remote, e.g. ORCH-DEMO-B2B.",
+        validators=[validate_public_number],
     )
     connection = forms.CharField(label="From connection", max_length=40)
     # Where the form was: "publish" (the publish page of that orchestration) or "" (connections page).
@@ -37,9 +38,6 @@ class PullForm(forms.Form):
         if origin == "publish":  # the publish page pulls its own orchestration from the chosen connection
             self.fields["number"].widget = forms.HiddenInput()
             self.fields["connection"].widget = forms.HiddenInput()
-
-    def clean_number(self) -> str:
-        return self.cleaned_data["number"].strip()
 
     def clean_connection(self) -> str:
         try:

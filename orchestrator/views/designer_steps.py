@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from ..forms import StepBulkForm, StepObjectivesForm, StepTaskBulkForm
 from ..models import Orchestration
 from ..services import bulk, drafts
+from .designer_forms import add_service_errors
 from .designer_support import (
     KINDS,
     Part,
@@ -69,8 +70,7 @@ def _bulk(request, number: str, *, form_class, service, ids_field: str, partial:
     try:
         result = service(**{f"{ids_field[:-1]}_ids": [o.pk for o in selected]}, user=request.user, values=form.values())
     except ValidationError as exc:
-        for name, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
-            form.add_error(name if name in form.fields else None, errors)
+        add_service_errors(form, exc)
         ctx = designer_context(request, number)
         return respond(request, ctx, [Part(partial, {f"{noun}_bulk_form": form})], status=422, changed=False)
     except drafts.DraftConflict as exc:

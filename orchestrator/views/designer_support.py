@@ -22,6 +22,7 @@ from django.utils.html import format_html
 
 from .. import forms, selectors
 from ..models import Orchestration, OrchestrationStatus, Stage, StageObjective, Step, StepTask, StepType
+from ..models.numbers import number_problem
 from ..roles import can_edit
 from ..services import drafts
 from ..validation import problems_by_stage, validate_orchestration
@@ -194,7 +195,14 @@ ROW_URLS = {
 
 
 class _RowUrls:
-    """Each URL reversed once per response, then filled in per row: a 100-stage outline has thousands."""
+    """Each URL reversed once per response, then filled in per row: a 100-stage outline has thousands.
+
+    Only a number the models accept is filled in; for such a number the result is
+    exactly what `reverse()` builds (the `<number:…>` converter takes it as it is,
+    and its characters need no quoting). A number stored before numbers were
+    checked gets no URL at all (the validator lists it as a problem), so it can
+    never steer a request to another path.
+    """
 
     def __init__(self, number: str):
         self.patterns = {
@@ -203,6 +211,8 @@ class _RowUrls:
         }
 
     def __call__(self, kind: str, obj: Model) -> dict[str, str]:
+        if number_problem(obj.number):
+            return dict.fromkeys(self.patterns[kind], "")
         return {key: url.replace(_PLACEHOLDER, obj.number) for key, url in self.patterns[kind].items()}
 
 

@@ -10,7 +10,7 @@ from django.urls import path
 
 from . import designer, designer_items, designer_steps, orchestrations
 
-ORCH = "orchestrations/<str:number>/"
+ORCH = "orchestrations/<number:number>/"
 
 urlpatterns = [
     path("orchestrations/", orchestrations.orchestration_list, name="orchestration_list"),
@@ -24,7 +24,7 @@ urlpatterns = [
     path(ORCH + "undo/", designer_items.designer_undo, name="designer_undo"),
     path(ORCH + "steps/bulk/", designer_steps.steps_bulk, name="steps_bulk"),
     path(ORCH + "tasks/bulk/", designer_steps.step_tasks_bulk, name="step_tasks_bulk"),
-    path(ORCH + "steps/<str:item>/objectives/", designer_steps.step_objectives, name="step_objectives"),
+    path(ORCH + "steps/<number:item>/objectives/", designer_steps.step_objectives, name="step_objectives"),
     # Adding and reordering happen in a parent's list.
     path(ORCH + "stages/new/", designer_items.item_new, {"kind": "stage"}, name="stage_new"),
     path(ORCH + "stages/reorder/", designer_items.item_reorder, {"kind": "stage"}, name="stage_reorder"),
@@ -40,12 +40,12 @@ _LEVELS = [
 for kind, segment, parent in _LEVELS:
     extra = {"kind": kind}
     if parent:
-        children = f"{ORCH}{parent}/<str:parent>/{segment}/"
+        children = f"{ORCH}{parent}/<number:parent>/{segment}/"
         urlpatterns += [
             path(children + "new/", designer_items.item_new, extra, name=f"{kind}_new"),
             path(children + "reorder/", designer_items.item_reorder, extra, name=f"{kind}_reorder"),
         ]
-    item = f"{ORCH}{segment}/<str:item>/"
+    item = f"{ORCH}{segment}/<number:item>/"
     urlpatterns += [
         path(item, designer_items.item_row, extra, name=f"{kind}_row"),
         path(item + "edit/", designer_items.item_edit, extra, name=f"{kind}_edit"),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from .. import selectors
 from ..forms import OrchestrationCreateForm
 from ..models import Orchestration, OrchestrationStatus
+from ..models.text import text_flaw
 from ..services import orchestrations as services
 from ..services.drafts import DraftConflict
 from .designer_forms import add_service_errors
@@ -39,7 +40,12 @@ def orchestration_list(request):
     status = request.GET.get("status", "")
     if status not in (*OrchestrationStatus.values, ALL):
         status = ""
-    orchestrations = selectors.orchestration_list(search=search, status="" if status == ALL else status)
+    search_error = ""
+    if flaw := text_flaw(search):  # PostgreSQL cannot even compare it: say so instead of a 500
+        search_error = f"The search text contains {flaw}, which cannot be searched for; remove it."
+        orchestrations = Orchestration.objects.none()
+    else:
+        orchestrations = selectors.orchestration_list(search=search, status="" if status == ALL else status)
     if not status:
         orchestrations = orchestrations.exclude(status=OrchestrationStatus.ARCHIVED)
     page = Paginator(orchestrations, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -47,6 +53,7 @@ def orchestration_list(request):
         "orchestrations": page.object_list,
         "page": page,
         "search": search,
+        "search_error": search_error,
         "status": status,
         "statuses": OrchestrationStatus.choices,
     }

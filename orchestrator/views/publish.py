@@ -19,7 +19,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors_publish as selectors
-from ..models import Orchestration, PublishAction, PublishRun, PublishRunStatus, PublishStageStatus
+from ..models import (
+    Orchestration,
+    OrchestrationStatus,
+    PublishAction,
+    PublishRun,
+    PublishRunStatus,
+    PublishStageStatus,
+)
+from ..roles import can_edit
 from ..services.publishing import PublishNotResumable, active_run, can_resume, is_stale, publish_cancel, publish_plan
 from ..services.publishing import resumable_run as latest_resumable_run
 from ..services.review import approval_state_of
@@ -86,12 +94,13 @@ def publish_context(request, orch: Orchestration, connection_name: str) -> tuple
         "active": active,
         "resumable": latest_resumable_run(orch, chosen.name) if chosen and not active else None,
         "runs": selectors.orchestration_runs(orch),
+        # Pulling replaces this draft: offered to who may edit it, and never over an archived one.
         "pull_form": PullForm(
             overview=picker["connections"],
             initial={"number": orch.number, "connection": chosen.name, "origin": "publish"},
             auto_id="pull-%s",
         )
-        if chosen
+        if chosen and can_edit(request.user) and orch.status != OrchestrationStatus.ARCHIVED
         else None,
     }, status
 

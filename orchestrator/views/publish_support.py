@@ -75,7 +75,8 @@ def pretty_body(text: str) -> str:
     """A body as it is best read: indented JSON when it is JSON, else the text; redacted and clipped."""
     text = text or ""
     if text.startswith(("{", "[")):
-        with contextlib.suppress(ValueError):  # not JSON after all: shown as it came
+        # Not JSON after all, or nested too deep to parse (a hostile remote): shown as it came.
+        with contextlib.suppress(ValueError, RecursionError):
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     return clip(redaction.redact(text))
 

@@ -4,7 +4,7 @@ from django.urls import path
 
 from . import connections, publish, sandbox
 
-ORCH = "orchestrations/<str:number>/publish/"
+ORCH = "orchestrations/<number:number>/publish/"
 RUN = "publish/runs/<int:run_id>/"
 
 urlpatterns = [

@@ -31,11 +31,13 @@ from ..selectors import orchestration_tree
 from ..services.payload import PayloadInvalid, build_stage_payloads
 from ..services.publishing import publish_plan
 from ..services.review import (
+    SELF_APPROVAL_REFUSED,
     approval_state,
     content_hash,
     known_orchestration_id,
     live_diff,
     orchestration_approve,
+    own_change_since_approval,
     review_comment_add,
     review_comments,
 )
@@ -71,10 +73,11 @@ def review_context(request, tree: Orchestration, connection_name: str) -> tuple[
     """Everything the review page shows except the live diff, and the HTTP status."""
     user = request.user
     current_hash = content_hash(tree)
+    state = approval_state(tree)
     ctx: dict = {
         "o": tree,
         "problems": validate_orchestration(tree),
-        "state": approval_state(tree),
+        "state": state,
         "comments": [(c, c.content_hash != current_hash) for c in review_comments(tree)],
         "may_comment": roles.can_comment(user),
         "may_approve": roles.can_review(user),
@@ -82,6 +85,9 @@ def review_context(request, tree: Orchestration, connection_name: str) -> tuple[
         "comment_max": COMMENT_MAX,
         "note_max": NOTE_MAX,
     }
+    # Four eyes: say before the click that this reviewer's own change needs someone else's approval.
+    ctx["own_change"] = ctx["may_approve"] and own_change_since_approval(tree, user, state)
+    ctx["own_change_reason"] = SELF_APPROVAL_REFUSED.removeprefix("Not approved: ")
     status = 200
     orchestration_id = None
     if ctx["may_see_connections"]:

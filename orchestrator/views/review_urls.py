@@ -4,7 +4,7 @@ from django.urls import path
 
 from . import review
 
-REVIEW = "orchestrations/<str:number>/review/"
+REVIEW = "orchestrations/<number:number>/review/"
 
 urlpatterns = [
     path(REVIEW, review.review, name="review"),

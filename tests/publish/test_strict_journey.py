@@ -55,7 +55,7 @@ def edit_the_demo() -> None:
 
 def test_the_demo_on_the_strict_built_in_sandbox(settings):
     settings.SANDBOX_PROFILE = "strict"
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", "--force", verbosity=0)  # the suite runs with DEBUG off
     pod = CxEmulator(DbStore(), profile="strict")
     demo = Orchestration.objects.get(number=DEMO)
 
@@ -90,7 +90,7 @@ def test_the_demo_through_the_cli_against_the_strict_fake(monkeypatch, capsys):
     server = FakeCxServer(profile="strict").start()
     try:
         use_server(monkeypatch, server, name="pod")
-        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", "--force", verbosity=0)  # the suite runs with DEBUG off
         capsys.readouterr()
 
         code, out = cli("check_connection", "pod", capsys=capsys)

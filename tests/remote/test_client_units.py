@@ -131,3 +131,8 @@ def test_invalid_arguments():
         CxClient(Connection("t", "http://127.0.0.1:9"), max_attempts=0)
     with pytest.raises(ValueError, match="path must start"):
         CxClient(Connection("t", "http://127.0.0.1:9")).request("GET", "orchestrations")
+
+
+def test_a_body_nested_without_end_is_text_not_a_crash():
+    deep = "[" * 100_000 + "]" * 100_000
+    assert message_from_body(deep, "application/json").startswith("[[[")

@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orchestrator.services.pulling import PullError, orchestration_pull
+from orchestrator.models.numbers import number_problem
+from orchestrator.services.pulling import EXIT_INVALID, PullError, orchestration_pull
 
 
 class Command(BaseCommand):
@@ -18,6 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--connection", default="default", help="connection name (default: %(default)s)")
 
     def handle(self, *args, number, connection, **options):
+        if problem := number_problem(number):
+            raise CommandError(f"{number!r} is not an orchestration number: {problem}", returncode=EXIT_INVALID)
         try:
             result = orchestration_pull(number=number, connection_name=connection)
         except PullError as exc:

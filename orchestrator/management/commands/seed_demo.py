@@ -2,12 +2,19 @@
 
 Safe to run on every start (`make run` does): the demo orchestration is
 imported only when its number does not exist yet, so edits made in the
-browser survive; `--reset` puts the original back. The demo users' passwords
-are set on every run so the printed logins always work.
+browser survive; `--reset` puts the original back. Missing demo users are
+created with the demo password; an existing account (the demo's own from an
+earlier run, or a real `admin`) keeps its password, rights and groups unless
+`--reset` asks for the demo's again.
+
+The password is public (printed, documented), so the command refuses to run
+with DJANGO_DEBUG=false, i.e. in production, unless `--force` says this is
+really wanted.
 """
 
 import os
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
@@ -38,20 +45,33 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help=f"replace {DEMO_NUMBER} with the original demo even if it was edited",
+            help=f"replace {DEMO_NUMBER} with the original demo even if it was edited, and give the demo "
+            "accounts that exist already the demo password, rights and groups again",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run even with DJANGO_DEBUG=false (production): the demo password is public",
         )
 
-    def handle(self, *args, reset: bool, **options):
+    def handle(self, *args, reset: bool, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo makes accounts with a public password, and DJANGO_DEBUG=false says this is production: "
+                "nothing was changed. Run it with DJANGO_DEBUG=true on a local machine, or add --force."
+            )
         password = os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         with transaction.atomic():
             sync_role_groups()
-            users = self.ensure_users(password)
+            users, kept = self.ensure_users(password, reset=reset)
             demo_line = self.ensure_demo(reset=reset, user=users["admin"])
-        self.print_logins(password, demo_line)
+        self.print_logins(password, demo_line, kept)
 
-    def ensure_users(self, password: str) -> dict[str, User]:
+    def ensure_users(self, password: str, *, reset: bool) -> tuple[dict[str, User], set[str]]:
+        """The demo accounts, and the usernames of the existing ones left as they are with another password."""
         groups = {group.name: group for group in Group.objects.filter(name__in=[VIEWER, DESIGNER, REVIEWER, PUBLISHER])}
         existing = {user.username: user for user in User.objects.filter(username__in=[u for u, _, _ in DEMO_USERS])}
+        kept = set() if reset else set(existing)
         # One password hash shared by the demo accounts: hashing is slow on purpose, and keeping
         # the hash when the password did not change keeps everyone's browser session alive.
         hashes = {user.password for user in existing.values()}
@@ -61,6 +81,9 @@ class Command(BaseCommand):
             encoded = make_password(password)
         users = {}
         for username, role, _ in DEMO_USERS:
+            if username in kept:  # never overwrite an account's password or rights without --reset
+                users[username] = existing[username]
+                continue
             user = existing.get(username) or User(username=username)
             user.is_active = True
             user.is_staff = user.is_superuser = role is None
@@ -68,7 +91,8 @@ class Command(BaseCommand):
             user.save()
             user.groups.set([groups[role]] if role else [])
             users[username] = user
-        return users
+        # An account left alone whose password is still the demo's is a login like any other.
+        return users, {username for username in kept if existing[username].password != encoded}
 
     def ensure_demo(self, *, reset: bool, user: User) -> str:
         exists = Orchestration.objects.filter(number=DEMO_NUMBER).exists()
@@ -82,7 +106,7 @@ class Command(BaseCommand):
         verb = "Restored" if exists else "Created"
         return f"{verb} demo orchestration {result.summary()}."
 
-    def print_logins(self, password: str, demo_line: str) -> None:
+    def print_logins(self, password: str, demo_line: str, kept: set[str]) -> None:
         width = max(len(username) for username, _, _ in DEMO_USERS)
         lines = [
             "",
@@ -92,6 +116,9 @@ class Command(BaseCommand):
             "",
         ]
         for username, role, can in DEMO_USERS:
-            lines.append(f"  {username:<{width}}  password {password}  {role or 'Superuser':<10} {can}")
+            if username in kept:
+                lines.append(f"  {username:<{width}}  existing account, left as it is (--reset gives it the demo's)")
+            else:
+                lines.append(f"  {username:<{width}}  password {password}  {role or 'Superuser':<10} {can}")
         lines += ["", "These are local demo accounts; set DEMO_PASSWORD to choose another password.", ""]
         self.stdout.write("\n".join(lines))

@@ -10,6 +10,7 @@ associations), then the tree is built inside a transaction and judged by
 
 import dataclasses
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from ...models import ObjectiveStatus, Stage, StageObjective, Step, StepObjectiveAssociation, StepTask, StepType
+from ...models.numbers import number_problem
+from ...models.text import text_problem
 from ...validation import Problem
 from .export import FIELD_ATTRIBUTES
 
@@ -103,6 +106,35 @@ def parse_document(data: str | bytes) -> Any:
     if problems:
         raise DocumentInvalid(problems)
     return document
+
+
+def text_problems(document: Any) -> list[PathProblem]:
+    """Every key and string of the document that holds a NUL or a lone surrogate, by JSON path.
+
+    Checked before anything else: no database stores such text, and a message
+    echoing it could not even be printed, so these messages name only the path.
+    """
+    problems: list[PathProblem] = []
+    pending: list[tuple[str, Any]] = [("$", document)]  # a list, not recursion: any depth parse_document allowed
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if problem := text_problem(value):
+                problems.append((path, f"This {problem}."))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if problem := text_problem(key):
+                    problems.append((path, f"A key of this object {problem}."))
+                else:
+                    pending.append((f"{path}.{key}", item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+    return sorted(problems, key=lambda problem: _path_key(problem[0]))
+
+
+def _path_key(path: str) -> tuple:
+    """Sort key of a JSON path that puts [10] after [2]."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.\[\]]+", path) if part)
 
 
 @cache
@@ -266,6 +298,9 @@ class StructureCheck:
         return sorted(self.problems, key=_stage_of_path), self.index
 
     def register(self, number: str, kind: str, path: str, attribute: str, stage_index: int | None = None) -> None:
+        # A number becomes a URL segment here and a REST path segment remotely: the models' rule, checked first.
+        if problem := number_problem(number):
+            self.problems.append((f"{path}.{attribute}", problem))
         if number in self.first_seen:
             self.problems.append(
                 (f"{path}.{attribute}", f"the number “{number}” is already used at {self.first_seen[number]}.")

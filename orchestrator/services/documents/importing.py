@@ -18,6 +18,7 @@ from ...models import (
     register_numbers,
 )
 from ...validation import COMPLETENESS_CODES, validate_orchestration
+from ..editors import draft_editor_record
 from .checks import (
     DocumentInvalid,
     NumberIndex,
@@ -27,6 +28,7 @@ from .checks import (
     json_path,
     plural,
     schema_problems,
+    text_problems,
 )
 from .export import FIELD_ATTRIBUTES, STEP_SETTING_ATTRIBUTES
 
@@ -104,6 +106,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
     if problems:
         return orch, created, problems
     orch.save()
+    draft_editor_record(orchestration_id=orch.pk, user=orch.updated_by)  # an import (or pull) writes the content
 
     old_stages = {s.number: s for s in Stage.objects.filter(orchestration=orch)}
     old_objectives = {o.number: o for o in StageObjective.objects.filter(stage__orchestration=orch)}
@@ -283,7 +286,7 @@ def orchestration_import(*, document: Any, user=None, allow_incomplete: bool = F
     so records that point at it stay valid. Imported numbers are registered so
     they are never issued again.
     """
-    problems = schema_problems(document)
+    problems = text_problems(document) or schema_problems(document)
     if problems:
         raise DocumentInvalid(problems)
     problems, index = StructureCheck(document).run()
