@@ -35,26 +35,31 @@ def ci(monkeypatch, cx_server):
     return "ci"
 
 
-def test_publish_20_stages_against_a_fake_with_50_ms_latency(benchmark, ci, cx_server):
-    orch = build_orchestration(stages=STAGES)
+def _first_publishes(benchmark, server, orch, connection: str, rounds: int):
+    """(the last run, each round's seconds): every round a first publish to an empty remote, nothing recorded."""
     durations: list[float] = []
 
     def fresh_start():
-        """Every round is a first publish: an empty remote and nothing recorded locally."""
-        cx_server.reset()
-        cx_server.latency = LATENCY
+        server.reset()
+        server.latency = LATENCY
         PublishRun.objects.all().delete()
         PublishedStage.objects.all().delete()
         RemoteDescribe.objects.all().delete()
 
     def publish():
         started = time.perf_counter()
-        run = orchestration_publish(orchestration=orch, connection_name=ci)
+        run = orchestration_publish(orchestration=orch, connection_name=connection)
         durations.append(time.perf_counter() - started)
         return run
 
-    run = benchmark.pedantic(publish, setup=fresh_start, rounds=3, warmup_rounds=0)
+    run = benchmark.pedantic(publish, setup=fresh_start, rounds=rounds, warmup_rounds=0)
     assert run.status == PublishRunStatus.DONE, run.message
+    return run, durations
+
+
+def test_publish_20_stages_against_a_fake_with_50_ms_latency(benchmark, ci, cx_server):
+    orch = build_orchestration(stages=STAGES)
+    _, durations = _first_publishes(benchmark, cx_server, orch, ci, rounds=3)
     requests = len(cx_server.requests)
     assert requests == STAGES + 3
     assert cx_server.store.stage_numbers(orch.number) == [s.number for s in orch.stages.order_by("display_sequence")]
@@ -79,31 +84,11 @@ def test_publish_20_stages_by_ids_against_the_strict_fake_with_50_ms_latency(ben
 
     server = FakeCxServer(profile="strict").start()
     try:
-        for suffix, value in {
-            "BASE_URL": server.url,
-            "USERNAME": server.username,
-            "PASSWORD": server.password,
-        }.items():
-            monkeypatch.setenv(f"CX_POD_{suffix}", value)
         monkeypatch.setenv("CX_CONNECTIONS", "pod")
+        for suffix, value in {"BASE_URL": server.url, "USERNAME": server.username, "PASSWORD": server.password}.items():
+            monkeypatch.setenv(f"CX_POD_{suffix}", value)
         orch = build_orchestration(stages=STAGES)
-        durations: list[float] = []
-
-        def fresh_start():
-            server.reset()
-            server.latency = LATENCY
-            PublishRun.objects.all().delete()
-            PublishedStage.objects.all().delete()
-            RemoteDescribe.objects.all().delete()
-
-        def publish():
-            started = time.perf_counter()
-            run = orchestration_publish(orchestration=orch, connection_name="pod")
-            durations.append(time.perf_counter() - started)
-            return run
-
-        run = benchmark.pedantic(publish, setup=fresh_start, rounds=2, warmup_rounds=0)
-        assert run.status == PublishRunStatus.DONE, run.message
+        _, durations = _first_publishes(benchmark, server, orch, "pod", rounds=2)
         requests = len(server.requests)
         best = min(durations)
         overhead_ms = (best - requests * LATENCY) / requests * 1000

@@ -3,7 +3,7 @@
 import pytest
 
 from orchestrator.selectors import orchestration_tree
-from orchestrator.services.documents import dumps_document, orchestration_document
+from orchestrator.services.documents import dumps_document, orchestration_document, stage_document
 from orchestrator.services.publishing import orchestration_publish
 from tests.fakes.cx_server import FakeCxServer
 
@@ -58,6 +58,26 @@ def publish(orch, connection="ci", **kwargs):
 def export(orch) -> str:
     """The draft as its export document: the content a publish must never change."""
     return dumps_document(orchestration_document(orchestration_tree(orch.number)))
+
+
+CHILD_KEYS = {
+    "StageObjectives": "StageObjectiveNumber",
+    "Steps": "OrchestrationStepNumber",
+    "StepTasks": "StepTasksNumber",
+    "StepObjectivesAssociations": "StepObjectiveAssocNumber",
+}
+
+
+def draft_view(number: str) -> list[dict]:
+    """The draft's stage documents as a fake's `contract_view` renders a pod's: children sorted by number."""
+    tree = orchestration_tree(number)
+    out = []
+    for position, stage in enumerate(tree.stages.all(), start=1):
+        document = stage_document(stage, display_sequence=position)
+        for resource, key in CHILD_KEYS.items():
+            document[resource] = sorted(document[resource], key=lambda item, key=key: item[key])
+        out.append(document)
+    return out
 
 
 def stage_posts(server: FakeCxServer) -> list:

@@ -20,23 +20,14 @@ from orchestrator.models import (
     StepTask,
     StepType,
 )
-from orchestrator.selectors import orchestration_tree
-from orchestrator.services.documents import stage_document
 from orchestrator.services.publishing import publish_exit_code
 from orchestrator.services.pulling import orchestration_pull
 from tests.factories import build_orchestration
 from tests.fakes.cx_server import FakeCxServer
 
-from .conftest import export, publish, use_server
+from .conftest import draft_view, export, publish, use_server
 
 pytestmark = pytest.mark.django_db
-
-KEYS = {
-    "StageObjectives": "StageObjectiveNumber",
-    "Steps": "OrchestrationStepNumber",
-    "StepTasks": "StepTasksNumber",
-    "StepObjectivesAssociations": "StepObjectiveAssocNumber",
-}
 
 
 @pytest.fixture(params=["documented", "strict"])
@@ -49,20 +40,8 @@ def pod(request, monkeypatch):
         server.stop()
 
 
-def expected(orch) -> list[dict]:
-    """The draft's stage documents in the oracle's form: children sorted by number, no nulls."""
-    tree = orchestration_tree(orch.number)
-    out = []
-    for position, stage in enumerate(tree.stages.all(), start=1):
-        document = stage_document(stage, display_sequence=position)
-        for resource, key in KEYS.items():
-            document[resource] = sorted(document[resource], key=lambda item, key=key: item[key])
-        out.append(document)
-    return out
-
-
 def assert_pod_holds_the_draft(server, orch):
-    assert server.contract_view(orch.number) == expected(orch)
+    assert server.contract_view(orch.number) == draft_view(orch.number)
 
 
 def writes_since(server, count):

@@ -11,32 +11,14 @@ from orchestrator.models import Orchestration, PublishRunStatus, Stage, StageObj
 from orchestrator.remote.emulator import CxEmulator
 from orchestrator.remote.sandbox_store import DbStore
 from orchestrator.selectors import orchestration_tree
-from orchestrator.services.documents import stage_document
 from orchestrator.services.pulling import orchestration_pull
 from orchestrator.validation import validate_orchestration
 from tests.fakes.cx_server import FakeCxServer
 
-from .conftest import export, publish, use_server
+from .conftest import draft_view, export, publish, use_server
 
 pytestmark = pytest.mark.django_db
 DEMO = "ORCH-DEMO-B2B"
-KEYS = {
-    "StageObjectives": "StageObjectiveNumber",
-    "Steps": "OrchestrationStepNumber",
-    "StepTasks": "StepTasksNumber",
-    "StepObjectivesAssociations": "StepObjectiveAssocNumber",
-}
-
-
-def draft_view(number: str) -> list[dict]:
-    tree = orchestration_tree(number)
-    out = []
-    for position, stage in enumerate(tree.stages.all(), start=1):
-        document = stage_document(stage, display_sequence=position)
-        for resource, key in KEYS.items():
-            document[resource] = sorted(document[resource], key=lambda item, key=key: item[key])
-        out.append(document)
-    return out
 
 
 def edit_the_demo() -> None:
