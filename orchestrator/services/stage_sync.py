@@ -55,6 +55,14 @@ from .compatibility.wire import (
 DEFAULT_ROUNDS = 3
 
 
+class _StartOver(Exception):
+    """The pod's stage is not what this round assumed (it is gone): plan again from `remote`."""
+
+    def __init__(self, remote: RemoteStage | None):
+        self.remote = remote
+        super().__init__("start the round over")
+
+
 class StageDiverged(Exception):
     """The pod still differs from the draft after every round; `message` says where."""
 
@@ -126,6 +134,10 @@ class StageSync:
             self._round_writes, self._reply_state = 0, None
             try:
                 self.write_round(remote)
+            except _StartOver as restart:
+                self.note("the stage was not on the pod after the upsert; writing it again")
+                remote = restart.remote
+                continue
             except RemoteError as exc:
                 if not exc.ambiguous:
                     raise
@@ -356,7 +368,9 @@ class StageSync:
             return build()
         except MissingId:
             fresh = self.read("read the ids the pod gave to the new objectives and steps")
-            for resource, found in (fresh.ids if fresh else {}).items():
+            if fresh is None:
+                raise _StartOver(None) from None
+            for resource, found in fresh.ids.items():
                 ids.setdefault(resource, {}).update(found)
             try:
                 return build()
