@@ -1,5 +1,6 @@
 """Models, one module per area; import them from here."""
 
+from .history import Revision, RevisionAction
 from .numbers import IssuedNumber, issue_number, register_numbers
 from .orchestration import (
     COMMON_STEP_SETTINGS,
@@ -59,6 +60,8 @@ __all__ = [
     "PublishedStage",
     "RemoteDescribe",
     "ReviewComment",
+    "Revision",
+    "RevisionAction",
     "SandboxOrchestration",
     "SandboxSequence",
     "SandboxStage",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import AssignedTo, ObjectCode, StepType
-from .documents import STEP_SETTING_ATTRIBUTES
+from .documents.export import STEP_SETTING_ATTRIBUTES
 
 ADDED, REMOVED, RENAMED, MOVED, CHANGED = "added", "removed", "renamed", "moved", "changed"
 
