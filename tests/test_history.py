@@ -76,15 +76,43 @@ def _each_write(orch, user):
     task = StepTask.objects.filter(step=steps[0]).order_by("display_sequence").first()
     objective = StageObjective.objects.filter(stage=stage).order_by("display_sequence").first()
     return [
-        ("add a stage", lambda: drafts.stage_create(orchestration=orch, user=user, values={"name": "New", "lifecycle_attr_value": "9"})),
-        ("rename an objective", lambda: drafts.objective_update(objective=objective, user=user, expected_version=objective.version, values={"name": "O"})),
+        (
+            "add a stage",
+            lambda: drafts.stage_create(
+                orchestration=orch, user=user, values={"name": "New", "lifecycle_attr_value": "9"}
+            ),
+        ),
+        (
+            "rename an objective",
+            lambda: drafts.objective_update(
+                objective=objective, user=user, expected_version=objective.version, values={"name": "O"}
+            ),
+        ),
         ("move a step", lambda: drafts.step_move(step=steps[2], user=user, position=1)),
-        ("reorder step tasks", lambda: drafts.step_task_reorder(step=steps[0], user=user, ordered_numbers=list(reversed([t.number for t in steps[0].tasks.order_by("display_sequence")])))),
+        (
+            "reorder step tasks",
+            lambda: drafts.step_task_reorder(
+                step=steps[0],
+                user=user,
+                ordered_numbers=list(reversed([t.number for t in steps[0].tasks.order_by("display_sequence")])),
+            ),
+        ),
         ("tick serves", lambda: drafts.step_set_objectives(step=steps[1], user=user, objective_ids=[objective.pk])),
-        ("bulk edit steps", lambda: bulk.steps_bulk_update(step_ids=[s.pk for s in steps], user=user, values={"allow_skip": True})),
-        ("edit the header", lambda: orchestration_services.orchestration_update(orchestration=orch, user=user, expected_version=Orchestration.objects.get(pk=orch.pk).version, values={"description": "D"})),
+        (
+            "bulk edit steps",
+            lambda: bulk.steps_bulk_update(step_ids=[s.pk for s in steps], user=user, values={"allow_skip": True}),
+        ),
+        (
+            "edit the header",
+            lambda: orchestration_services.orchestration_update(
+                orchestration=orch,
+                user=user,
+                expected_version=Orchestration.objects.get(pk=orch.pk).version,
+                values={"description": "D"},
+            ),
+        ),
         ("delete a step task", lambda: drafts.step_task_delete(step_task=task, user=user)),
-    ]  # fmt: skip
+    ]
 
 
 def test_every_write_is_exactly_one_revision_by_its_author(orch, designer):

@@ -14,33 +14,79 @@ def grant_history_view(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orchestrator', '0010_draft_editors'),
+        ("orchestrator", "0010_draft_editors"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Revision',
+            name="Revision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(help_text='1, 2, 3 … per orchestration.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('action', models.CharField(choices=[('baseline', 'History starts'), ('create', 'Created'), ('edit', 'Edited'), ('import', 'Imported'), ('pull', 'Pulled'), ('clone', 'Cloned'), ('restore', 'Restored')], default='edit', max_length=20)),
-                ('summary', models.CharField(max_length=300)),
-                ('content_hash', models.CharField(help_text='sha256 of `document`.', max_length=64)),
-                ('document', models.TextField(help_text='The export document, exactly as exported.')),
-                ('problem_count', models.PositiveIntegerField(default=0, help_text='Validation problems of this content.')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('orchestration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='orchestrator.orchestration')),
-                ('restored_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orchestrator.revision')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(help_text="1, 2, 3 … per orchestration.")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("baseline", "History starts"),
+                            ("create", "Created"),
+                            ("edit", "Edited"),
+                            ("import", "Imported"),
+                            ("pull", "Pulled"),
+                            ("clone", "Cloned"),
+                            ("restore", "Restored"),
+                        ],
+                        default="edit",
+                        max_length=20,
+                    ),
+                ),
+                ("summary", models.CharField(max_length=300)),
+                ("content_hash", models.CharField(help_text="sha256 of `document`.", max_length=64)),
+                ("document", models.TextField(help_text="The export document, exactly as exported.")),
+                (
+                    "problem_count",
+                    models.PositiveIntegerField(default=0, help_text="Validation problems of this content."),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "orchestration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="revisions",
+                        to="orchestrator.orchestration",
+                    ),
+                ),
+                (
+                    "restored_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="orchestrator.revision",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'revision',
-                'ordering': ['orchestration', '-number'],
-                'indexes': [models.Index(fields=['orchestration', 'content_hash'], name='revision_orch_hash_idx')],
-                'constraints': [models.UniqueConstraint(fields=('orchestration', 'number'), name='revision_number_unique_per_orchestration')],
+                "verbose_name": "revision",
+                "ordering": ["orchestration", "-number"],
+                "indexes": [models.Index(fields=["orchestration", "content_hash"], name="revision_orch_hash_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("orchestration", "number"), name="revision_number_unique_per_orchestration"
+                    )
+                ],
             },
         ),
         migrations.RunPython(grant_history_view, migrations.RunPython.noop),

@@ -32,7 +32,7 @@ from .publish import (
     PublishStageStatus,
     RemoteDescribe,
 )
-from .review import Approval, DraftEditor, ReviewComment
+from .review import AnchorKind, Approval, DraftEditor, ReviewComment
 from .sandbox import SandboxOrchestration, SandboxSequence, SandboxStage
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "MANUAL_STEP_TYPES",
     "STEP_TYPE_SETTINGS",
     "TYPE_SPECIFIC_SETTINGS",
+    "AnchorKind",
     "Approval",
     "AssignedTo",
     "DraftEditor",

@@ -196,9 +196,7 @@ def revision_with_hash(orchestration: Orchestration, content_hash: str) -> Revis
     """The latest revision holding exactly this content (1 query), or None."""
     if not content_hash:
         return None
-    return (
-        Revision.objects.filter(orchestration=orchestration, content_hash=content_hash).order_by("-number").first()
-    )
+    return Revision.objects.filter(orchestration=orchestration, content_hash=content_hash).order_by("-number").first()
 
 
 def compare_with_current(revision: Revision, tree: Orchestration) -> ChangeSummary:

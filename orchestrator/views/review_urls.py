@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import review
+from . import history, promote, review
 
 REVIEW = "orchestrations/<number:number>/review/"
 
@@ -11,4 +11,18 @@ urlpatterns = [
     path(REVIEW + "live/", review.review_live, name="review_live"),
     path(REVIEW + "comments/", review.review_comment, name="review_comment"),
     path(REVIEW + "approve/", review.review_approve, name="review_approve"),
+    path(
+        REVIEW + "comments/<int:comment_id>/resolve/",
+        review.review_comment_resolve_view,
+        name="review_comment_resolve",
+    ),
+    path("orchestrations/<number:number>/history/", history.history, name="history"),
+    path("orchestrations/<number:number>/history/<int:revision>/", history.revision_compare, name="revision"),
+    path(
+        "orchestrations/<number:number>/history/<int:revision>/restore/",
+        history.revision_restore_view,
+        name="revision_restore",
+    ),
+    path("orchestrations/<number:number>/promote/", promote.promote, name="promote"),
 ]
+

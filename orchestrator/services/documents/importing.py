@@ -20,7 +20,6 @@ from ...models import (
     register_numbers,
 )
 from ...validation import COMPLETENESS_CODES, validate_orchestration
-from .. import history
 from ..editors import draft_editor_record
 from .checks import (
     DocumentInvalid,
@@ -84,6 +83,13 @@ def _step_fields(step: Step, doc: dict[str, Any]) -> None:
         setattr(step, field_name, int(value) if isinstance(value, float) else value)
 
 
+def _history():
+    """services.history, imported when first needed: it reads documents, so it cannot be imported by them first."""
+    from .. import history
+
+    return history
+
+
 def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestration, bool, list[PathProblem]]:
     """Create or update the orchestration and make its tree exactly the document's.
 
@@ -103,7 +109,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
         )
         return orch, created, problems
     else:
-        history.before_change(orch.pk)  # the content as it was, before the header and the tree change
+        _history().before_change(orch.pk)  # the content as it was, before the header and the tree change
         orch.version += 1
     orch.name = document["OrchestrationName"]
     orch.description = document.get("OrchestrationDescription", "")
@@ -117,7 +123,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
     orch.save()
     draft_editor_record(orchestration_id=orch.pk, user=orch.updated_by)  # an import (or pull) writes the content
     if created:
-        history.before_change(orch.pk, new=True)
+        _history().before_change(orch.pk, new=True)
 
     old_stages = {s.number: s for s in Stage.objects.filter(orchestration=orch)}
     old_objectives = {o.number: o for o in StageObjective.objects.filter(stage__orchestration=orch)}
@@ -315,7 +321,7 @@ def orchestration_import(
 
     warnings: list[PathProblem] = []
     try:
-        with history.revision_scope(user=user, action=RevisionAction.IMPORT):
+        with _history().revision_scope(user=user, action=RevisionAction.IMPORT):
             orch, created, problems = _build(document, index, user)
             if problems:
                 raise DocumentInvalid(problems)
