@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import history, promote, review
+from . import history, promote, review, transfer
 
 REVIEW = "orchestrations/<number:number>/review/"
 
@@ -26,3 +26,11 @@ urlpatterns = [
     path("orchestrations/<number:number>/promote/", promote.promote, name="promote"),
 ]
 
+urlpatterns += [
+    path("orchestrations/<number:number>/export/", transfer.orchestration_export, name="orchestration_export"),
+    # Under "new/": a segment no orchestration can be numbered ("new" is reserved), so no designer route takes it.
+    path("orchestrations/new/import/", transfer.orchestration_import_view, name="orchestration_import"),
+    path(
+        "orchestrations/new/import/confirm/", transfer.orchestration_import_confirm, name="orchestration_import_confirm"
+    ),
+]
