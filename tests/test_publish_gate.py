@@ -73,7 +73,7 @@ def test_the_gate_per_state_and_connection(orch, gated, reviewer, designer):
     sandbox = publish_gate(tree(orch), "default")
     assert (sandbox.required, sandbox.refused, sandbox.needs_confirmation) == (False, False, True)
     assert sandbox.confirmation == (
-        "Nobody has approved this content yet. Connection default does not require an approval: publish it anyway?"
+        "Nobody has approved this content yet. Publish it anyway? (default does not require an approval.)"
     )
     with pytest.raises(PublishGateRefused) as caught:
         sandbox.check(confirmed=False)
@@ -145,7 +145,7 @@ def test_an_ungated_connection_asks_for_a_confirmation_that_names_what_is_unappr
     c = client_for(publisher)
     page = c.get(reverse("publish_page", args=[orch.number])).content.decode()
     assert 'name="confirm_unapproved"' in page
-    assert "Nobody has approved this content yet. Connection default does not require an approval" in page
+    assert "Nobody has approved this content yet. Publish it anyway? (default does not require an approval.)" in page
     url = reverse("publish_start", args=[orch.number])
     refused = c.post(url, {"connection": "default"}, headers=HTMX)
     assert refused.status_code == 422

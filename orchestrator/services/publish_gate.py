@@ -104,7 +104,7 @@ class PublishGate:
     def confirmation(self) -> str:
         """The sentence a publisher confirms on an ungated connection."""
         what = self.unapproved[0].upper() + self.unapproved[1:]
-        return f"{what}. Connection {self.connection_name} does not require an approval: publish it anyway?"
+        return f"{what}. Publish it anyway? ({self.connection_name} does not require an approval.)"
 
     def check(self, *, confirmed: bool) -> None:
         """Raise PublishGateRefused unless the publish may start (`confirmed`: the publisher confirmed)."""
