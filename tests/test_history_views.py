@@ -124,3 +124,10 @@ def test_history_and_compare_cost_the_same_at_two_tree_sizes(designer, reviewer)
             )
         )
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("before", ["nonsense", "2026-13-45T99:00:00", "2000-01-01T00:00:00+00:00"])
+def test_a_bad_or_early_cursor_is_no_500(orchestration, designer, reviewer, before):
+    with_history(orchestration, designer, reviewer)
+    response = client_for(designer).get(reverse("history", args=[orchestration.number]), {"before": before})
+    assert response.status_code == 200

@@ -151,3 +151,19 @@ def test_import_roles_and_csrf(orchestration, reviewer, publisher, viewer, desig
     strict = client_for(designer, enforce_csrf_checks=True)
     assert strict.post(reverse("orchestration_import"), {"file": upload(text)}).status_code == 403
     assert strict.post(reverse("orchestration_import_confirm"), {"document": text, "mode": "create"}).status_code == 403
+
+
+def test_the_report_costs_the_same_at_two_tree_sizes(designer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for(designer)
+    counts = []
+    for stages in (3, 30):
+        orch = build_orchestration(stages=stages)
+        doc = json.loads(exported(orch))
+        doc["Stages"][0]["StageName"] = "Changed"
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.post(reverse("orchestration_import"), {"file": upload(json.dumps(doc))}).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts

@@ -77,3 +77,22 @@ def test_promote_roles(orchestration, viewer, designer, client):
     html = client_for(designer).get(path, {"source": "default", "target": "default"}).content.decode()
     assert 'id="promote-button"' not in html
     assert client_for(designer).get(reverse("promote", args=["ORCH-NOPE"])).status_code == 404
+
+
+def test_the_page_costs_the_same_at_two_tree_sizes(prod, publisher):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import build_orchestration
+
+    c = client_for(publisher)
+    counts = []
+    for stages in (3, 30):
+        orch = build_orchestration(stages=stages)
+        orchestration_publish(orchestration=orch, connection_name="default")
+        path = reverse("promote", args=[orch.number])
+        c.get(path, {"source": "default", "target": "prod"})
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(path, {"source": "default", "target": "prod"}).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts

@@ -87,7 +87,10 @@ def history(request, number: str):
     orch, missing = _orchestration(request, number)
     if missing:
         return missing
-    before = parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
+    try:
+        before = parse_datetime(request.GET.get("before", "")) if request.GET.get("before") else None
+    except ValueError:  # a well-formed but impossible date: show the latest events
+        before = None
     events, more = history_events(orch, before)
     latest = Revision.objects.filter(orchestration=orch).order_by("-number").values_list("number", flat=True).first()
     return render(

@@ -136,3 +136,43 @@ def test_designer_reviewers_and_publisher_through_the_gate(live_server, people):
     assert found == sorted(found), texts
     assert severe_violations(p) == []
     assert people.problems == []
+
+
+def test_import_compare_and_promote_pages_are_accessible(live_server, people, tmp_path):
+    orch = build_orchestration(stages=2, name="Enterprise deal")
+    designer = make_user(roles.DESIGNER)
+    d = people(designer)
+    d.goto(f"{live_server.url}/orchestrations/{orch.number}/")
+    edit_step(d, "Call 1", "Call the buyer")
+
+    # Download, then upload the same file: the report names what replacing the draft changes.
+    with d.expect_download() as download:
+        d.get_by_role("link", name="Download").click()
+    path = tmp_path / "playbook.json"
+    download.value.save_as(path)
+    text = path.read_text(encoding="utf-8").replace("Call the buyer", "Call the buyer today")
+    path.write_text(text, encoding="utf-8")
+    d.goto(f"{live_server.url}/orchestrations/")
+    d.get_by_role("button", name="Import a file").click()
+    d.get_by_label("Orchestration document").set_input_files(str(path))
+    d.get_by_role("button", name="Check the file").click()
+    expect(d.locator("#report")).to_contain_text("The file can be imported")
+    expect(d.locator("#report .change-summary")).to_contain_text(
+        "Step renamed: “Call the buyer” → “Call the buyer today”."
+    )
+    assert severe_violations(d) == []
+    d.get_by_role("button", name="Replace the draft with the file").click()
+    expect(d.locator("#messages")).to_contain_text("Replaced the draft with the file")
+
+    # A revision against the draft, with its restore.
+    d.goto(f"{live_server.url}/orchestrations/{orch.number}/history/1/")
+    expect(d.locator(".change-summary")).to_contain_text("Step renamed: “Call the buyer today” → “Call 1”.")
+    assert severe_violations(d) == []
+    d.get_by_role("button", name="Restore revision 1").click()
+    expect(d.locator("#messages")).to_contain_text("Restored revision 1")
+
+    p = people(make_user(roles.PUBLISHER))
+    p.goto(f"{live_server.url}/orchestrations/{orch.number}/promote/?source=default&target=default")
+    expect(p.locator("#target-error")).to_contain_text("Choose two different connections")
+    assert severe_violations(p) == []
+    assert people.problems == []
