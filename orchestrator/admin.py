@@ -236,3 +236,17 @@ class DraftEditorAdmin(admin.ModelAdmin):
     list_select_related = ("orchestration", "user")
     search_fields = ("orchestration__number", "orchestration__name", "user__username")
     readonly_fields = ("orchestration", "user", "edited_at")
+
+
+@admin.register(models.Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    """The history of each draft (issue 10): read-only here; restore from the History page."""
+
+    list_display = ("orchestration", "number", "action", "author", "created_at", "summary")
+    list_select_related = ("orchestration", "author")
+    list_filter = ("action",)
+    search_fields = ("orchestration__number", "orchestration__name", "summary")
+    readonly_fields = [f.name for f in models.Revision._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -17,9 +17,10 @@ _EDIT = tuple(f"{action}_{m}" for m in DRAFT_MODELS for action in ("add", "chang
 # the playbook itself.
 PUBLISH_MODELS = ("publishrun", "publishstage", "journalentry", "publishedstage")
 _VIEW_PUBLISH = tuple(f"view_{m}" for m in PUBLISH_MODELS)
-# Review: everyone reads comments and approvals; those who work on a playbook
-# comment; only reviewers approve (`review_orchestration`, with add_approval).
-_VIEW_REVIEW = ("view_reviewcomment", "view_approval")
+# Review: everyone reads comments, approvals and the history of revisions; those who
+# work on a playbook comment (and resolve comments); only reviewers approve or request
+# changes (`review_orchestration`, with add_approval). Restoring a revision is an edit.
+_VIEW_REVIEW = ("view_reviewcomment", "view_approval", "view_revision")
 _COMMENT = ("add_reviewcomment",)
 
 # Codenames within the orchestrator app.

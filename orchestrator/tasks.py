@@ -30,11 +30,23 @@ def publish_task(run_id: int) -> str:
 
 
 def publish_in_background(
-    *, orchestration: Orchestration, connection_name: str = "default", user=None, dry_run: bool = False
+    *,
+    orchestration: Orchestration,
+    connection_name: str = "default",
+    user=None,
+    dry_run: bool = False,
+    content_hash: str = "",
 ) -> PublishRun:
-    """Queue a publish and enqueue its task; returns the new run, or the already active one."""
+    """Queue a publish and enqueue its task; returns the new run, or the already active one.
+
+    `content_hash`: the content the approval gate judged (the worker sends nothing else).
+    """
     run, created = publish_start(
-        orchestration=orchestration, connection_name=connection_name, user=user, dry_run=dry_run
+        orchestration=orchestration,
+        connection_name=connection_name,
+        user=user,
+        dry_run=dry_run,
+        content_hash=content_hash,
     )
     if created:
         publish_task.enqueue(run.pk)
@@ -42,9 +54,9 @@ def publish_in_background(
     return run
 
 
-def resume_in_background(*, run: PublishRun, user=None) -> PublishRun:
+def resume_in_background(*, run: PublishRun, user=None, content_hash: str = "") -> PublishRun:
     """Put a resumable run back in the queue and enqueue its task (raises PublishNotResumable)."""
-    resumed = publish_resume(run=run, user=user, execute=False)
+    resumed = publish_resume(run=run, user=user, execute=False, content_hash=content_hash)
     if resumed.pk == run.pk and resumed.status == PublishRunStatus.QUEUED:
         publish_task.enqueue(resumed.pk)
         resumed.refresh_from_db()

@@ -206,8 +206,9 @@ def test_round_trip_is_byte_identical_with_unicode_and_maximum_lengths(tmp_path)
     path = tmp_path / "rich.json"
     path.write_bytes(first.encode("utf-8"))
 
-    out, err = run_import(path)  # replaces the draft with itself
-    assert out.startswith(f"Imported {orch.number} (2 stages, 3 objectives, 7 steps, 2 step tasks, 4 objective links)")
+    out, err = run_import(path, "--replace")  # replaces the draft with itself
+    assert out.startswith(f"Replacing the draft {orch.number}: 0 change(s).\nImported {orch.number} (2 stages")
+    assert "(2 stages, 3 objectives, 7 steps, 2 step tasks, 4 objective links)" in out
     assert "replaced the existing draft" in out and err == ""
     assert export_text(orch.number) == first
 
@@ -222,7 +223,7 @@ def test_round_trip_of_a_larger_draft(tmp_path):
     first = export_text(orch.number)
     path = tmp_path / "big.json"
     path.write_text(first, encoding="utf-8")
-    run_import(path)
+    run_import(path, "--replace")
     assert export_text(orch.number) == first
 
 
@@ -233,8 +234,14 @@ def test_import_replaces_an_existing_draft(tmp_path):
     doc["Stages"][2]["StageName"] = "Abschluss"
     path = tmp_path / "edit.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    out, _ = run_import(path)
-    assert out.startswith(f"Imported {orch.number} (3 stages")
+    err = refused_import(path)  # never silently: the summary, then exit 2 and nothing changed
+    assert "  would change: Orchestration renamed: “Test playbook” → “Neu – überarbeitet”." in err
+    assert "pass --replace to replace it (2 change(s), listed above), or --as-copy NUMBER" in err
+    orch.refresh_from_db()
+    assert orch.name == "Test playbook"
+    out, _ = run_import(path, "--replace")
+    assert "  Stage renamed: “Stage 3” → “Abschluss”." in out
+    assert f"Imported {orch.number} (3 stages" in out
     orch.refresh_from_db()
     assert orch.name == "Neu – überarbeitet"
     assert Stage.objects.get(orchestration=orch, display_sequence=3).name == "Abschluss"
@@ -358,6 +365,37 @@ def test_allow_incomplete_imports_with_warnings(tmp_path, existing):
     path = _write(tmp_path, existing)
     stderr = refused_import(path)
     assert "$.Stages[1].StageObjectives[0]: Objective “Objective 2.1” in stage “Stage 2” is not served" in stderr
-    out, err = run_import(path, "--allow-incomplete")
-    assert out.startswith("Imported ORCH-KEEP (3 stages, 6 objectives, 9 steps, 6 step tasks, 5 objective links)")
+    out, err = run_import(path, "--allow-incomplete", "--replace")
+    assert "Imported ORCH-KEEP (3 stages, 6 objectives, 9 steps, 6 step tasks, 5 objective links)" in out
     assert err.startswith("warning: $.Stages[1].StageObjectives[0]: Objective “Objective 2.1”")
+
+
+def test_as_copy_imports_under_a_new_number_with_fresh_child_numbers(tmp_path):
+    orch = build_orchestration(stages=2)
+    path = tmp_path / "copy.json"
+    path.write_text(export_text(orch.number), encoding="utf-8")
+    out, _ = run_import(path, "--as-copy", "ORCH-COPY-1")
+    assert out.startswith("Imported ORCH-COPY-1 (2 stages")
+    original = json.loads(export_text(orch.number))
+    copy = json.loads(export_text("ORCH-COPY-1"))
+    numbers = lambda doc: {  # noqa: E731
+        value for stage in doc["Stages"] for key, value in _walk(stage) if key.endswith("Number")
+    }
+    assert numbers(original).isdisjoint(numbers(copy))
+    assert [s["StageName"] for s in copy["Stages"]] == [s["StageName"] for s in original["Stages"]]
+    assert export_text(orch.number) == json.dumps(original, indent=2, ensure_ascii=False) + "\n"  # untouched
+    err = refused_import(path, "--as-copy", "ORCH-COPY-1")  # numbers are never reused
+    assert "The number ORCH-COPY-1 is already used" in err
+    with pytest.raises(CommandError, match="cannot be combined"):
+        run_import(path, "--as-copy", "X", "--replace")
+
+
+def _walk(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, str):
+                yield key, item
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)

@@ -25,6 +25,8 @@ from orchestrator.models import (
     Stage,
 )
 from orchestrator.models.sandbox import SandboxStage
+from orchestrator.selectors import orchestration_tree
+from orchestrator.services.review import content_hash
 from tests.factories import build_orchestration
 from tests.fakes.cx_server import PASSWORD
 
@@ -71,6 +73,8 @@ def ci(monkeypatch, cx_server, settings):
     monkeypatch.setenv("CX_CI_BASE_URL", cx_server.url)
     monkeypatch.setenv("CX_CI_USERNAME", cx_server.username)
     monkeypatch.setenv("CX_CI_PASSWORD", cx_server.password)
+    # These tests are about publishing itself; the approval gate has its own (tests/test_publish_gate.py).
+    monkeypatch.setenv("CX_CI_REQUIRE_APPROVAL", "false")
     return "ci"
 
 
@@ -80,6 +84,11 @@ def page_url(orch):
 
 def start_url(orch):
     return reverse("publish_start", args=[orch.number])
+
+
+def confirmed(orch, connection="default") -> dict:
+    """The publish form as a publisher sends it after confirming the unapproved content (an ungated connection)."""
+    return {"connection": connection, "confirm_unapproved": content_hash(orchestration_tree(orch.number))}
 
 
 def run_url(run):
@@ -197,7 +206,7 @@ def test_a_connection_with_broken_settings_is_listed_and_cannot_be_chosen(publis
 
 
 def test_publishing_queues_a_run_and_lands_on_its_page(publisher_client, orchestration, publisher):
-    response = publisher_client.post(start_url(orchestration), {"connection": "default"})
+    response = publisher_client.post(start_url(orchestration), confirmed(orchestration, "default"))
     run = PublishRun.objects.get()
     assert response.status_code == 302
     assert response["Location"] == run_url(run)
@@ -210,7 +219,7 @@ def test_publishing_queues_a_run_and_lands_on_its_page(publisher_client, orchest
 
 
 def test_htmx_publishing_redirects_the_whole_page(publisher_client, orchestration):
-    response = publisher_client.post(start_url(orchestration), {"connection": "default"}, headers=HTMX)
+    response = publisher_client.post(start_url(orchestration), confirmed(orchestration, "default"), headers=HTMX)
     assert response.status_code == 204
     assert response["HX-Redirect"] == run_url(PublishRun.objects.get())
 
@@ -262,7 +271,7 @@ def test_publish_needs_the_csrf_token(csrf_client, orchestration):
 
 def test_superusers_may_publish(client, admin_user, orchestration):
     client.force_login(admin_user)
-    assert client.post(start_url(orchestration), {"connection": "default"}).status_code == 302
+    assert client.post(start_url(orchestration), confirmed(orchestration, "default")).status_code == 302
     assert PublishRun.objects.get().status == PublishRunStatus.DONE
 
 
@@ -270,7 +279,7 @@ def test_superusers_may_publish(client, admin_user, orchestration):
 
 
 def test_the_run_page_shows_each_stage_and_the_journal(publisher_client, orchestration):
-    publisher_client.post(start_url(orchestration), {"connection": "default"})
+    publisher_client.post(start_url(orchestration), confirmed(orchestration, "default"))
     run = PublishRun.objects.get()
     html = publisher_client.get(run_url(run)).content.decode()
     assert 'Status: <strong class="run-status status-done">Done</strong>' in html
@@ -372,7 +381,7 @@ def test_run_pages_need_login_and_a_reading_role(client, viewer_client, orchestr
 
 def _run_page_queries(client, stages: int) -> int:
     orch = build_orchestration(stages=stages)
-    assert client.post(start_url(orch), {"connection": "default"}).status_code == 302
+    assert client.post(start_url(orch), confirmed(orch, "default")).status_code == 302
     run = PublishRun.objects.filter(orchestration=orch).get()
     assert run.status == PublishRunStatus.DONE
     assert run.stages.count() == stages and run.journal.count() >= stages
@@ -398,14 +407,14 @@ def test_resume_finishes_a_partial_publish_without_sending_done_stages_again(pub
     refusal = "Refused: <b>StageName</b> is too long."
     cx_server.fail("POST", r"/child/Stages$", status=400, body=refusal, times=1)
     # The first stage POST fails: the run is partial at stage 1 with the remote's message beside it.
-    publisher_client.post(start_url(orch), {"connection": "ci"})
+    publisher_client.post(start_url(orch), confirmed(orch, "ci"))
     run = PublishRun.objects.get()
     assert run.status == PublishRunStatus.PARTIAL
     html = publisher_client.get(run_url(run)).content.decode()
     assert "Refused: &lt;b&gt;StageName&lt;/b&gt; is too long." in html
     assert 'id="resume-button"' in html
 
-    response = publisher_client.post(reverse("publish_resume", args=[run.pk]))
+    response = publisher_client.post(reverse("publish_resume", args=[run.pk]), confirmed(orch, "ci"))
     assert response.status_code == 302 and response["Location"] == run_url(run)
     run.refresh_from_db()
     assert run.status == PublishRunStatus.DONE
@@ -493,7 +502,7 @@ def test_connections_need_a_reading_role(viewer_client, client):
 
 
 def test_pull_makes_a_draft_from_the_remote_and_opens_it(publisher_client, orchestration):
-    publisher_client.post(start_url(orchestration), {"connection": "default"})
+    publisher_client.post(start_url(orchestration), confirmed(orchestration, "default"))
     number = orchestration.number
     Orchestration.objects.filter(pk=orchestration.pk).delete()
     response = publisher_client.post(reverse("pull_orchestration"), {"number": number, "connection": "default"})
@@ -536,7 +545,7 @@ def test_pull_is_for_publishers_with_a_csrf_token(designer_client, viewer_client
 
 def test_the_password_never_appears_on_any_page_after_a_publish(publisher_client, ci, cx_server):
     orch = build_orchestration(stages=2)
-    response = publisher_client.post(start_url(orch), {"connection": "ci"})
+    response = publisher_client.post(start_url(orch), confirmed(orch, "ci"))
     run = PublishRun.objects.get()
     assert run.status == PublishRunStatus.DONE, run.message
     assert any(r.header("Authorization").startswith("Basic ") for r in cx_server.requests)

@@ -167,7 +167,8 @@ def test_the_links_to_the_review(designer_client, viewer_client, publisher, orch
     viewer_html = viewer_client.get(reverse("designer", args=[orchestration.number])).content.decode()
     assert f'<a href="{page_url(orchestration)}" class="review-link">Read the review</a>' in viewer_html
     publish_html = _client_for(publisher).get(reverse("publish_page", args=[orchestration.number])).content.decode()
-    assert "Not approved yet." in publish_html and "Publishing does not require an approval." in publish_html
+    assert "Not approved yet." in publish_html
+    assert "not required (publishing unapproved content asks first)" in publish_html
 
 
 def _page_queries(user, orch) -> int:

@@ -1,5 +1,6 @@
 """Models, one module per area; import them from here."""
 
+from .history import Revision, RevisionAction
 from .numbers import IssuedNumber, issue_number, register_numbers
 from .orchestration import (
     COMMON_STEP_SETTINGS,
@@ -31,7 +32,7 @@ from .publish import (
     PublishStageStatus,
     RemoteDescribe,
 )
-from .review import Approval, DraftEditor, ReviewComment
+from .review import AnchorKind, Approval, DraftEditor, ReviewComment
 from .sandbox import SandboxOrchestration, SandboxSequence, SandboxStage
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "MANUAL_STEP_TYPES",
     "STEP_TYPE_SETTINGS",
     "TYPE_SPECIFIC_SETTINGS",
+    "AnchorKind",
     "Approval",
     "AssignedTo",
     "DraftEditor",
@@ -59,6 +61,8 @@ __all__ = [
     "PublishedStage",
     "RemoteDescribe",
     "ReviewComment",
+    "Revision",
+    "RevisionAction",
     "SandboxOrchestration",
     "SandboxSequence",
     "SandboxStage",

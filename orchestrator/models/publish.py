@@ -50,6 +50,7 @@ class PublishReason(models.TextChoices):
     CONFIG = "config", "Connection not configured"
     REMOTE = "remote", "Refused by the remote"
     INTERRUPTED = "interrupted", "Worker stopped"
+    APPROVAL = "approval", "Not the approved content"
 
 
 class PublishAction(models.TextChoices):
@@ -98,6 +99,10 @@ class PublishRun(models.Model):
     describe_report = models.JSONField(default=list, blank=True)
     # How the pod was spoken to: strategy, names resolved from its describe, code maps (never a secret).
     compatibility = models.JSONField(default=dict, blank=True)
+    # sha256 of the draft's export document this run publishes (issue 10): pinned by whoever
+    # started it after the approval gate (the worker refuses a draft that changed since), or
+    # recorded by the worker from what it read. Empty for runs made before it was recorded.
+    content_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

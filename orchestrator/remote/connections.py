@@ -16,6 +16,8 @@ publishes somewhere harmless. More come from ``CX_CONNECTIONS=dev,prod`` with
 |                 | for a contract attribute (wins over the describe) |
 | ``CODES`` | JSON ``{"Steps.StepType": {"TASK": "ORA_TASK"}}``: our code → the pod's (reversed on pull) |
 | ``HEADER_DEFAULTS`` | JSON ``{"StatusCode": "DRAFT"}``: mandatory orchestration attributes we do not model |
+| ``REQUIRE_APPROVAL`` | ``true``/``false``: publishing needs an approval of exactly the content sent; |
+|                      | default ``true``, except for the built-in sandbox (``false``) |
 
 The environment is read when asked, not at import, so tests pass a mapping
 and nothing is cached that could go stale. Errors name the variable, never
@@ -71,6 +73,15 @@ class Connection:
     codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
     # {"StatusCode": "DRAFT"}: pod attribute names of the orchestration header
     header_defaults: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # Publishing here needs an approval of the exact content (issue 10); None: the default for the kind.
+    require_approval_setting: bool | None = None
+
+    @property
+    def require_approval(self) -> bool:
+        """True when a publish here needs the content's approval: by default everywhere but the built-in sandbox."""
+        if self.require_approval_setting is not None:
+            return self.require_approval_setting
+        return not self.is_sandbox
 
     @property
     def is_sandbox(self) -> bool:
@@ -189,7 +200,22 @@ def _read(environ: Mapping[str, str], name: str) -> Connection:
         field_names=_field_names(environ.get(prefix + "FIELD_NAMES", ""), f"{prefix}FIELD_NAMES", name),
         codes=_codes(environ.get(prefix + "CODES", ""), f"{prefix}CODES", name),
         header_defaults=_header_defaults(environ.get(prefix + "HEADER_DEFAULTS", ""), f"{prefix}HEADER_DEFAULTS", name),
+        require_approval_setting=_flag(value("REQUIRE_APPROVAL"), f"{prefix}REQUIRE_APPROVAL", name),
     )
+
+
+_TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
+
+
+def _flag(raw: str, variable: str, name: str) -> bool | None:
+    """A true/false variable; None when unset (the caller's default applies)."""
+    if not raw:
+        return None
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ConnectionConfigError(f"Connection {name!r}: {variable} must be true or false, not {raw[:20]!r}.")
 
 
 def _json_object(raw: str, variable: str, name: str) -> dict[str, Any]:

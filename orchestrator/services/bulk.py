@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Model
 
 from ..models import COMMON_STEP_SETTINGS, Step, StepTask
-from .drafts import DraftConflict, _kind_label, _orchestration_id, _stamp
+from .drafts import DraftConflict, _changing, _kind_label, _orchestration_id
 
 # Shared settings the bulk editors may set on many objects at once.
 STEP_BULK_FIELDS = ("grace_period", "allow_skip")
@@ -55,22 +55,27 @@ def _bulk_update(
         orchestration_ids = {_orchestration_id(o) for o in objs}
         if len(objs) != len(ids) or len(orchestration_ids) != 1:
             raise DraftConflict(f"Some of the selected {_kind_label(model)}s were deleted by someone else.")
-        _stamp(orchestration_ids.pop(), user)
-        updated, skipped = [], []
-        for obj in objs:
-            uses = set(obj.used_settings) | set(COMMON_STEP_SETTINGS) if isinstance(obj, Step) else set(allowed)
-            if not set(values) <= uses:
-                skipped.append(obj)
-                continue
-            for name, value in values.items():
-                setattr(obj, name, value)
-            # Only the bulk fields changed: validate those, not the untouched rest of each row.
-            obj.full_clean(
-                exclude=[f.name for f in model._meta.fields if f.name not in values],
-                validate_unique=False,
-                validate_constraints=False,
-            )
-            obj.version += 1
-            updated.append(obj)
-        model.objects.bulk_update(updated, [*values, "version"])
-        return BulkResult(updated=updated, skipped=skipped)
+        with _changing(orchestration_ids.pop(), user):  # the whole bulk edit is one revision
+            return _apply_bulk(model, objs, values, allowed)
+
+
+def _apply_bulk(model: type[Model], objs: list[Model], values: Mapping[str, Any], allowed: tuple[str, ...]):
+    """Set `values` on each object whose type uses them; the others are skipped."""
+    updated, skipped = [], []
+    for obj in objs:
+        uses = set(obj.used_settings) | set(COMMON_STEP_SETTINGS) if isinstance(obj, Step) else set(allowed)
+        if not set(values) <= uses:
+            skipped.append(obj)
+            continue
+        for name, value in values.items():
+            setattr(obj, name, value)
+        # Only the bulk fields changed: validate those, not the untouched rest of each row.
+        obj.full_clean(
+            exclude=[f.name for f in model._meta.fields if f.name not in values],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+        obj.version += 1
+        updated.append(obj)
+    model.objects.bulk_update(updated, [*values, "version"])
+    return BulkResult(updated=updated, skipped=skipped)

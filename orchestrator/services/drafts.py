@@ -18,7 +18,8 @@ takes the parent's full new order (what a drag posts); both end in the same
 helper, and deletions close the gap so sequences stay 1..n.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -40,7 +41,7 @@ from ..models import (
     StepTask,
     StepType,
 )
-from . import ordering
+from . import history, ordering
 from .editors import draft_editor_record
 from .snapshots import SNAPSHOT_FORMAT, DeletionSummary, deletion_snapshot, deletion_summary
 
@@ -74,7 +75,10 @@ class OrchestrationArchived(PermissionDenied):
 
 
 def _stamp(orchestration_id: int, user) -> None:
-    """Record who changed the tree and lock its root; refuse archived orchestrations."""
+    """Record who changed the tree and lock its root; refuse archived orchestrations.
+
+    Call it inside `history.revision_scope` (see `_changing`): the change becomes a revision.
+    """
     changed = (
         Orchestration.objects.filter(pk=orchestration_id)
         .exclude(status=OrchestrationStatus.ARCHIVED)
@@ -83,6 +87,15 @@ def _stamp(orchestration_id: int, user) -> None:
     if not changed:
         raise OrchestrationArchived("This orchestration is archived and read-only.")
     draft_editor_record(orchestration_id=orchestration_id, user=_user(user))
+    history.before_change(orchestration_id)
+
+
+@contextlib.contextmanager
+def _changing(orchestration_id: int, user, note: str = "") -> Iterator[None]:
+    """One user action on the tree: a transaction, the stamp (row lock, who), and one revision at the end."""
+    with history.revision_scope(orchestration_id=orchestration_id, user=user, note=note):
+        _stamp(orchestration_id, user)
+        yield
 
 
 def _user(user):
@@ -150,8 +163,7 @@ def _siblings(model: type[Model], filters: Mapping[str, Any]) -> list[Model]:
 
 
 def _create(model: type[Model], parent: Model, user, values: Mapping[str, Any], **extra) -> Model:
-    with transaction.atomic():
-        _stamp(_orchestration_id(parent), user)
+    with _changing(_orchestration_id(parent), user):
         filters = _parent_filter(model, parent)
         obj = model(**filters, display_sequence=ordering.next_sequence(_siblings(model, filters)), **extra)
         _apply(obj, values)
@@ -161,8 +173,7 @@ def _create(model: type[Model], parent: Model, user, values: Mapping[str, Any], 
 
 
 def _update(obj: Model, user, expected_version: int, values: Mapping[str, Any]) -> Model:
-    with transaction.atomic():
-        _stamp(_orchestration_id(obj), user)
+    with _changing(_orchestration_id(obj), user):
         current = _locked(obj)
         if current.version != expected_version:
             raise StaleEdit(current)
@@ -174,8 +185,7 @@ def _update(obj: Model, user, expected_version: int, values: Mapping[str, Any]) 
 
 
 def _reorder(model: type[Model], parent: Model, user, ordered_numbers: Sequence[str]) -> list[Model]:
-    with transaction.atomic():
-        _stamp(_orchestration_id(parent), user)
+    with _changing(_orchestration_id(parent), user):
         try:
             return ordering.apply_order(_siblings(model, _parent_filter(model, parent)), list(ordered_numbers))
         except ordering.OrderMismatch as exc:
@@ -185,16 +195,14 @@ def _reorder(model: type[Model], parent: Model, user, ordered_numbers: Sequence[
 
 
 def _move(obj: Model, user, position: int) -> Model:
-    with transaction.atomic():
-        _stamp(_orchestration_id(obj), user)
+    with _changing(_orchestration_id(obj), user):
         siblings = _siblings(type(obj), _parent_filter(obj))
         ordered = ordering.apply_order(siblings, ordering.order_with_move(siblings, obj, position))
         return next(s for s in ordered if s.pk == obj.pk)
 
 
 def _delete(obj: Model, user) -> DeletionSummary:
-    with transaction.atomic():
-        _stamp(_orchestration_id(obj), user)
+    with _changing(_orchestration_id(obj), user):
         current = _locked(obj)
         summary = replace(deletion_summary(current), snapshot=deletion_snapshot(current))
         filters = _parent_filter(current)
@@ -236,8 +244,7 @@ def draft_restore(*, snapshot: Mapping[str, Any], user) -> Model:
     """
     if snapshot.get("format") != SNAPSHOT_FORMAT:
         raise DraftConflict("There is nothing to undo.")
-    with transaction.atomic():
-        _stamp(snapshot["orchestration_id"], user)
+    with _changing(snapshot["orchestration_id"], user, note="Undid a deletion."):
         objs = [d.object for d in serializers.deserialize("json", snapshot["rows"])]
         root = objs[0]
         parent_model = {"orchestration": Orchestration, "stage": Stage, "step": Step}[snapshot["parent"]]
@@ -385,8 +392,7 @@ def step_reorder(*, stage: Stage, user, ordered_numbers: Sequence[str]) -> list[
 def step_set_objectives(*, step: Step, user, objective_ids: Iterable[int]) -> Step:
     """Make the step serve exactly these objectives (which must belong to its stage)."""
     wanted = set(objective_ids)
-    with transaction.atomic():
-        _stamp(_orchestration_id(step), user)
+    with _changing(_orchestration_id(step), user):
         current = _locked(step)
         valid = set(
             StageObjective.objects.filter(stage_id=current.stage_id, pk__in=wanted).values_list("pk", flat=True)

@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from .. import selectors
-from ..models import IssuedNumber, Orchestration, OrchestrationStatus, Step
+from ..models import IssuedNumber, Orchestration, OrchestrationStatus, RevisionAction, Step
 from ..models.numbers import PREFIXES, number_problem
+from . import history
 from .drafts import EDITABLE_FIELDS, DraftConflict, OrchestrationArchived, StaleEdit, _user
 from .editors import draft_editor_record
 
@@ -47,10 +48,11 @@ def orchestration_create(*, user, number: str, values: Mapping[str, Any]) -> Orc
     _apply(orch, values)
     orch.full_clean(validate_unique=False)  # the number was checked just above, with a clearer message
     try:
-        with transaction.atomic():
+        with history.revision_scope(user=user, action=RevisionAction.CREATE):
             IssuedNumber.objects.create(number=number, kind="orchestration")
             orch.save()
             draft_editor_record(orchestration_id=orch.pk, user=_user(user))
+            history.before_change(orch.pk, new=True)
     except IntegrityError as exc:
         raise taken from exc
     return orch
@@ -60,12 +62,13 @@ def orchestration_update(
     *, orchestration: Orchestration, user, expected_version: int, values: Mapping[str, Any]
 ) -> Orchestration:
     """Edit the header (name, description, object, lifecycle attribute, rank). Raises StaleEdit."""
-    with transaction.atomic():
+    with history.revision_scope(orchestration_id=orchestration.pk, user=user):
         current = _locked(orchestration)
         if current.status == OrchestrationStatus.ARCHIVED:
             raise OrchestrationArchived("This orchestration is archived and read-only.")
         if current.version != expected_version:
             raise StaleEdit(current)
+        history.before_change(current.pk)
         _apply(current, values)
         current.version += 1
         current.updated_by = _user(user)
@@ -99,7 +102,9 @@ def orchestration_clone(*, orchestration: Orchestration, user, name: str | None 
     steps = [st for s in stages for st in s.steps.all()]
     tasks = [t for st in steps for t in st.tasks.all()]
     associations = [a for st in steps for a in st.associations.all()]
-    with transaction.atomic():
+    with history.revision_scope(
+        user=user, action=RevisionAction.CLONE, note=f"Cloned from {source.name} ({source.number})."
+    ):
         copy = Orchestration(
             number=_issue_numbers("orchestration", 1)[0],
             name=name or (COPY_PREFIX + source.name)[: Orchestration._meta.get_field("name").max_length],
@@ -112,6 +117,7 @@ def orchestration_clone(*, orchestration: Orchestration, user, name: str | None 
         copy.full_clean()
         copy.save()
         draft_editor_record(orchestration_id=copy.pk, user=_user(user))
+        history.before_change(copy.pk, new=True)
         new_stages = _copies(stages, "stage", orchestration=copy)
         stage_map = {old.pk: new for old, new in zip(stages, new_stages, strict=True)}
         new_objectives = _copies(objectives, "objective", stage=lambda o: stage_map[o.stage_id])

@@ -54,6 +54,7 @@ from . import describe_check
 from .compatibility import ERROR, compatibility_summary, payload_findings, resolve_dialect
 from .compatibility.report import WARNING, compatibility_report
 from .compatibility.wire import header_body
+from .documents import content_hash
 from .payload import PayloadInvalid, build_stage_payloads, header_payload
 from .publish_plan import StagePlan, orchestration_path, plan_stages, publish_blocked_reason
 from .remote_ids import as_int, store_remote_ids
@@ -198,6 +199,17 @@ class RunExecutor:
             self.finish(
                 PublishRunStatus.REFUSED, PublishReason.VALIDATION, f"Not published: {blocked} Nothing was sent."
             )
+        # The approval gate judged one content (issue 10): a draft changed since is not sent.
+        sending = content_hash(tree)
+        if run.content_hash and run.content_hash != sending:
+            self.finish(
+                PublishRunStatus.REFUSED,
+                PublishReason.APPROVAL,
+                "Not published: the draft changed after the publish was started, so it is not the content that "
+                "was approved (or confirmed). Nothing was sent; publish again.",
+            )
+        run.content_hash = sending
+        self.save_run("content_hash")
         problems = validate_orchestration(tree)
         if problems:
             run.validation_report = [asdict(p) for p in problems]

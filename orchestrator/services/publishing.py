@@ -109,13 +109,20 @@ def resumable_run(orch: Orchestration, connection_name: str = "default") -> Publ
 
 
 def publish_start(
-    *, orchestration: Orchestration, connection_name: str = "default", user=None, dry_run: bool = False
+    *,
+    orchestration: Orchestration,
+    connection_name: str = "default",
+    user=None,
+    dry_run: bool = False,
+    content_hash: str = "",
 ) -> tuple[PublishRun, bool]:
     """Queue a publish of `orchestration` to `connection_name`: (run, created).
 
     When a (non-dry) run of the orchestration is already queued or running,
     returns that run and False instead: a double click or a second CLI joins
-    the active run rather than starting a competing one.
+    the active run rather than starting a competing one. `content_hash` pins
+    the content the approval gate judged (`publish_gate`): the worker refuses
+    to send a draft that changed since.
     """
     for _ in range(3):
         try:
@@ -126,6 +133,7 @@ def publish_start(
                     started_by=user if getattr(user, "is_authenticated", False) else None,
                     dry_run=dry_run,
                     status=PublishRunStatus.QUEUED,
+                    content_hash=content_hash,
                 )
             return run, True
         except IntegrityError:
@@ -165,6 +173,7 @@ def orchestration_publish(
     user=None,
     dry_run: bool = False,
     resume_run: PublishRun | None = None,
+    content_hash: str = "",
 ) -> PublishRun:
     """Publish `orchestration` to `connection_name` now and return the finished run.
 
@@ -172,23 +181,32 @@ def orchestration_publish(
       before any write when the remote's describe does not accept the payload.
     - `dry_run`: only reads (header, describe) and records the plan.
     - `resume_run`: continue that run instead of starting a new one.
+    - `content_hash`: the content the approval gate judged; refused (nothing
+      sent) when the draft is not that content any more.
     - When another run of the orchestration is active, that run is returned
       untouched (still queued or running): the caller reports a conflict.
     Remote trouble never raises: it is recorded on the run (`status`,
     `reason`, `message`, the failed stage's `remote_message`).
     """
     if resume_run is not None:
-        return publish_resume(run=resume_run, user=user)
+        return publish_resume(run=resume_run, user=user, content_hash=content_hash)
     run, created = publish_start(
-        orchestration=orchestration, connection_name=connection_name, user=user, dry_run=dry_run
+        orchestration=orchestration,
+        connection_name=connection_name,
+        user=user,
+        dry_run=dry_run,
+        content_hash=content_hash,
     )
     if not created:
         return run
     return publish_execute(run=run)
 
 
-def publish_resume(*, run: PublishRun, user=None, execute: bool = True) -> PublishRun:
+def publish_resume(*, run: PublishRun, user=None, execute: bool = True, content_hash: str = "") -> PublishRun:
     """Continue `run` from where it stopped; raises PublishNotResumable when it cannot be.
+
+    A resume sends the draft as it is now: `content_hash` pins what the
+    approval gate judged this time ("" records whatever the worker reads).
 
     The run goes back to queued with its worker token cleared (a slow worker
     that still thinks it owns the run stops at its next heartbeat), then is
@@ -215,6 +233,7 @@ def publish_resume(*, run: PublishRun, user=None, execute: bool = True) -> Publi
                 message=f"Resuming (asked by {user.get_username()})." if user is not None else "Resuming.",
                 worker_token="",
                 finished_at=None,
+                content_hash=content_hash,
             )
     except IntegrityError:
         other = active_run(run.orchestration)

@@ -21,15 +21,15 @@ updates it rather than trusting that they agree.
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from .. import roles
-from ..models import Orchestration, OrchestrationStatus, PublishedStage
+from ..models import Orchestration, OrchestrationStatus, PublishedStage, RevisionAction
 from ..remote import ConnectionConfigError, RemoteError, get_connection
 from ..remote.client import CxClient
 from ..remote.cx import CxSalesApi
 from ..remote.cx_fields import STEPS
+from . import history
 from .compatibility.resolve import Dialect
 from .compatibility.wire import RemoteStage, comparable_stage, read_header, read_stage
 from .describe_check import connection_dialect
@@ -145,7 +145,9 @@ def orchestration_pull(*, number: str, connection_name: str = "default", user=No
     orchestration_id = as_int(tree.get("OrchestrationId"))
 
     try:
-        with transaction.atomic():
+        with history.revision_scope(
+            user=user, action=RevisionAction.PULL, note=f"Pulled from connection {connection_name}."
+        ):
             result = orchestration_import(document=document, user=user)
             local = result.orchestration
             if orchestration_id is not None:

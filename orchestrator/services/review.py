@@ -3,20 +3,22 @@
 - `content_hash(tree)`: the sha256 of the draft's export document, the identity
   of "this content". Comments and approvals record it, so an approval is for
   what the reviewer saw and becomes stale as soon as the draft changes.
-- `review_comment_add` / `orchestration_approve`: the two writes. Four eyes:
-  nobody approves content they created or changed since its latest approval
-  (`own_change_since_approval`), unless REVIEW_ALLOW_SELF_APPROVAL is set.
-- `approval_state(tree)`: approved / approved an earlier content / not approved.
+- `review_comment_add` / `orchestration_approve` / `review_comment_resolve`: the
+  writes. A comment may be about one stage, objective, step or step task, and a
+  reviewer's comment may request changes (a decision, like an approval). Four
+  eyes: nobody approves content they created or changed since its latest
+  approval (`own_change_since_approval`), unless REVIEW_ALLOW_SELF_APPROVAL is set.
+- `review_state(tree)`: approved / changed since approval / changes requested /
+  not reviewed — the latest decision, and whether it is for the content now.
 - `live_diff`: each stage as the draft would send it against the copy a
-  connection holds now, as a unified text diff. Remote trouble is reported as
-  a plain message in the result, never raised: the review page shows it in
-  place of the diff.
+  connection holds now, as a unified text diff, with a change summary above.
+  Remote trouble is reported as a plain message in the result, never raised:
+  the review page shows it in place of the diff.
 
-Publishing does not require an approval; the publish page only shows the state.
+Whether a publish needs the approval is the connection's (`services.publish_gate`).
 """
 
 import difflib
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +26,11 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
 
 from .. import roles
-from ..models import Approval, Orchestration, PublishedStage, ReviewComment
+from ..models import AnchorKind, Approval, Orchestration, PublishedStage, ReviewComment
 from ..models.review import COMMENT_MAX, NOTE_MAX
 from ..models.text import text_problem
 from ..remote import ConnectionConfigError, RemoteError, get_connection
@@ -34,7 +38,8 @@ from ..remote.client import CxClient
 from ..remote.cx import CxSalesApi
 from ..selectors import orchestration_tree
 from ..validation import validate_orchestration
-from .documents import dumps_document, orchestration_document, stage_document
+from .changes import ChangeSummary, change_summary
+from .documents import content_hash, orchestration_document, stage_document
 from .editors import changed_since
 from .payload import PayloadInvalid, build_stage_payloads
 from .publish_run import client_options
@@ -46,14 +51,6 @@ SELF_APPROVAL_REFUSED = (
 )
 
 
-def content_hash(orch_tree: Orchestration) -> str:
-    """sha256 (hex) of the draft's export document: equal drafts, equal hashes.
-
-    `orch_tree` comes from `selectors.orchestration_tree` (no queries here).
-    """
-    return hashlib.sha256(dumps_document(orchestration_document(orch_tree)).encode()).hexdigest()
-
-
 def _tree(orchestration: Orchestration) -> Orchestration:
     """The prefetched tree of `orchestration` (reused when it already is one)."""
     if "stages" in getattr(orchestration, "_prefetched_objects_cache", {}):
@@ -61,28 +58,100 @@ def _tree(orchestration: Orchestration) -> Orchestration:
     return orchestration_tree(orchestration.number)
 
 
-@transaction.atomic
-def review_comment_add(*, orchestration: Orchestration, user, body: str) -> ReviewComment:
-    """Add a comment on the draft's current content.
+def anchor_choices(tree: Orchestration) -> list[tuple[str, str]]:
+    """What a comment may be about: ("", the whole orchestration), then ("kind:number", label) in outline order."""
+    choices = [("", "The whole orchestration")]
+    for position, stage in enumerate(tree.stages.all(), start=1):
+        choices.append((f"stage:{stage.number}", f"Stage {position}: {stage.name or '(unnamed)'}"))
+        for objective in stage.objectives.all():
+            choices.append((f"objective:{objective.number}", f"— objective “{objective.name}” of stage {position}"))
+        for step in stage.steps.all():
+            choices.append((f"step:{step.number}", f"— step “{step.name}” of stage {position}"))
+            for task_position, task in enumerate(step.tasks.all(), start=1):
+                choices.append((f"step_task:{task.number}", f"—— step task {task_position} of “{step.name}”"))
+    return choices
 
-    Raises ValidationError({"body": …}) when the comment is empty or longer than
-    COMMENT_MAX characters, PermissionDenied when `user` may not comment.
+
+def anchor_labels(tree: Orchestration) -> dict[tuple[str, str], str]:
+    """{(kind, number): how the comment list names it}, for every object of the tree (no queries)."""
+    return {tuple(value.split(":", 1)): label.lstrip("— ") for value, label in anchor_choices(tree) if value}
+
+
+def _anchor(tree: Orchestration, anchor: str) -> tuple[str, str]:
+    """(kind, number) of "kind:number" when it names an object of the tree, ("", "") for the whole draft."""
+    anchor = (anchor or "").strip()
+    if not anchor:
+        return "", ""
+    kind, _, number = anchor.partition(":")
+    if kind not in AnchorKind.values or (kind, number) not in anchor_labels(tree):
+        raise ValidationError({"anchor": "Choose one of the listed parts: that one is not in the draft any more."})
+    return kind, number
+
+
+@transaction.atomic
+def review_comment_add(
+    *, orchestration: Orchestration, user, body: str, anchor: str = "", requests_changes: bool = False
+) -> ReviewComment:
+    """Add a comment on the draft's current content, about the whole of it or one part (`anchor` "kind:number").
+
+    With `requests_changes` it is a reviewer's decision that the content must
+    change (the draft then shows "changes requested" until a reviewer approves).
+    Raises ValidationError({"body": …} or {"anchor": …}) when the comment is
+    empty, too long or about a part the draft no longer has, PermissionDenied
+    when `user` may not comment (or, for a change request, not review).
     """
     if not roles.can_comment(user):
         raise PermissionDenied("Only designers, reviewers and publishers may comment.")
+    if requests_changes and not roles.can_review(user):
+        raise PermissionDenied("Only reviewers may request changes.")
     body = (body or "").strip()
     if not body:
-        raise ValidationError({"body": "Write a comment first."})
+        what = "Say what must change first." if requests_changes else "Write a comment first."
+        raise ValidationError({"body": what})
     if len(body) > COMMENT_MAX:
         raise ValidationError({"body": f"A comment is at most {COMMENT_MAX} characters (this one has {len(body)})."})
     if problem := text_problem(body):
         raise ValidationError({"body": f"This {problem}."})
+    tree = _tree(orchestration)
+    kind, number = _anchor(tree, anchor)
     comment = ReviewComment(
-        orchestration=orchestration, author=user, body=body, content_hash=content_hash(_tree(orchestration))
+        orchestration=orchestration,
+        author=user,
+        body=body,
+        content_hash=content_hash(tree),
+        anchor_kind=kind,
+        anchor_number=number,
+        requests_changes=requests_changes,
     )
     comment.full_clean()
     comment.save()
     return comment
+
+
+@transaction.atomic
+def review_comment_resolve(*, comment: ReviewComment, user, resolved: bool = True) -> ReviewComment:
+    """Mark a comment resolved (dealt with), or open it again. Whoever may comment may resolve."""
+    if not roles.can_comment(user):
+        raise PermissionDenied("Only designers, reviewers and publishers may resolve comments.")
+    comment = ReviewComment.objects.select_for_update().get(pk=comment.pk)
+    if resolved and comment.resolved_at is None:
+        comment.resolved_at, comment.resolved_by = timezone.now(), user
+    elif not resolved:
+        comment.resolved_at, comment.resolved_by = None, None
+    comment.save(update_fields=["resolved_at", "resolved_by"])
+    return comment
+
+
+def open_comment_counts(orchestration: Orchestration) -> dict[tuple[str, str], int]:
+    """{(kind, number): unresolved comments about it} for the designer's rows (1 query)."""
+    rows = (
+        ReviewComment.objects.filter(orchestration=orchestration, resolved_at__isnull=True)
+        .exclude(anchor_kind="")
+        .values("anchor_kind", "anchor_number")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return {(row["anchor_kind"], row["anchor_number"]): row["count"] for row in rows}
 
 
 @transaction.atomic
@@ -162,15 +231,63 @@ def approval_state(tree: Orchestration) -> ApprovalState:
     return ApprovalState(approved=current, approval=approval, stale=not current)
 
 
+APPROVED, CHANGED_SINCE, CHANGES_REQUESTED, NOT_REVIEWED = "approved", "changed", "changes_requested", "none"
+REVIEW_LABELS = {
+    APPROVED: "Approved",
+    CHANGED_SINCE: "Changed since approval",
+    CHANGES_REQUESTED: "Changes requested",
+    NOT_REVIEWED: "Not reviewed",
+}
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """Where a draft stands with its reviewers: the latest decision (an approval or a request for changes)."""
+
+    kind: str  # APPROVED | CHANGED_SINCE | CHANGES_REQUESTED | NOT_REVIEWED
+    approval: Approval | None  # the latest approval, whatever content it was for
+    change_request: ReviewComment | None  # the latest request for changes, when it is the latest decision
+    content_hash: str  # the draft's content now
+
+    @property
+    def label(self) -> str:
+        return REVIEW_LABELS[self.kind]
+
+    @property
+    def approved(self) -> bool:
+        return self.kind == APPROVED
+
+
+def decide_state(current_hash: str, approval: Approval | None, change_request: ReviewComment | None) -> ReviewState:
+    """The state from the latest approval and the latest request for changes (pure)."""
+    if change_request is not None and (approval is None or change_request.created_at > approval.created_at):
+        return ReviewState(CHANGES_REQUESTED, approval, change_request, current_hash)
+    if approval is None:
+        return ReviewState(NOT_REVIEWED, None, None, current_hash)
+    kind = APPROVED if approval.content_hash == current_hash else CHANGED_SINCE
+    return ReviewState(kind, approval, None, current_hash)
+
+
+def review_state(tree: Orchestration, current_hash: str | None = None) -> ReviewState:
+    """The review state of the prefetched `tree` (2 queries: the latest approval and change request)."""
+    approval = Approval.objects.filter(orchestration=tree).select_related("reviewer").order_by("-created_at", "-pk")
+    request = ReviewComment.objects.filter(orchestration=tree, requests_changes=True).select_related("author")
+    return decide_state(
+        current_hash or content_hash(tree), approval.first(), request.order_by("-created_at", "-pk").first()
+    )
+
+
 def approval_state_of(orchestration: Orchestration) -> ApprovalState:
     """`approval_state` of an orchestration that is not loaded as a tree yet (8 queries)."""
     return approval_state(_tree(orchestration))
 
 
 def review_comments(orchestration: Orchestration) -> list[ReviewComment]:
-    """Every comment on the draft, oldest first, with its author (1 query)."""
+    """Every comment on the draft, oldest first, with its author and resolver (1 query)."""
     return list(
-        ReviewComment.objects.filter(orchestration=orchestration).select_related("author").order_by("created_at", "pk")
+        ReviewComment.objects.filter(orchestration=orchestration)
+        .select_related("author", "resolved_by")
+        .order_by("created_at", "pk")
     )
 
 
@@ -241,6 +358,8 @@ class LiveDiff:
     stages: list[StageDiff] = field(default_factory=list)
     message: str = ""
     kind: str = ""  # "" | "not_found" | "credentials" | "unavailable" | "config" | "remote"
+    changes: ChangeSummary | None = None  # from what is live to the draft, in the interface's words
+    document: dict[str, Any] | None = None  # what is live, as a contract document
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUS_LABELS, 0)
@@ -316,16 +435,23 @@ def _remote_message(exc: RemoteError, connection_name: str) -> tuple[str, str]:
     return "remote", f"Connection {connection_name} refused the request: {exc.message}"
 
 
-def live_diff(*, orchestration: Orchestration, connection_name: str) -> LiveDiff:
-    """Each stage of the draft against the copy `connection_name` holds now (read in the pod's dialect).
+@dataclass
+class LiveDocument:
+    """What a connection holds of an orchestration, as a contract document; `message` instead when unknown."""
 
-    Both sides are reduced to the contract's stage documents (the remote's ids,
-    links and who-columns dropped, children in one order), so only what a
-    publish would change shows up. Never raises for remote trouble: the result
-    carries a plain `message` (and `kind`) instead of stages.
+    connection_name: str
+    document: dict[str, Any] | None = None
+    message: str = ""
+    kind: str = ""  # "" | "not_found" | "credentials" | "unavailable" | "config" | "remote"
+    remote_stages: list = field(default_factory=list)
+
+
+def live_document(*, orchestration: Orchestration, connection_name: str) -> LiveDocument:
+    """Read what `connection_name` holds of the orchestration now, in the pod's dialect (only reads).
+
+    Never raises for remote trouble: `kind` and `message` say what went wrong.
     """
-    result = LiveDiff(connection_name=connection_name)
-    tree = _tree(orchestration)
+    result = LiveDocument(connection_name=connection_name)
     try:
         connection = get_connection(connection_name)
     except ConnectionConfigError as exc:
@@ -333,19 +459,41 @@ def live_diff(*, orchestration: Orchestration, connection_name: str) -> LiveDiff
         return result
     try:
         with CxClient(connection, **client_options()) as client:
-            remote_tree, dialect = read_remote(CxSalesApi(client), connection, tree.number)
+            remote_tree, dialect = read_remote(CxSalesApi(client), connection, orchestration.number)
     except RemoteError as exc:
         result.kind, result.message = _remote_message(exc, connection_name)
         return result
     if remote_tree is None:
         result.kind = "not_found"
-        result.message = (
-            f"{tree.name or tree.number} is not on {connection_name} yet: a publish there creates it with "
-            f"all {len(tree.stages.all())} stage(s)."
-        )
+        result.message = f"{orchestration.name or orchestration.number} is not on {connection_name} yet."
         return result
+    result.document, result.remote_stages = remote_document(remote_tree, dialect)
+    return result
 
-    document, _ = remote_document(remote_tree, dialect)
+
+def live_diff(*, orchestration: Orchestration, connection_name: str) -> LiveDiff:
+    """Each stage of the draft against the copy `connection_name` holds now (read in the pod's dialect).
+
+    Both sides are reduced to the contract's stage documents (the remote's ids,
+    links and who-columns dropped, children in one order), so only what a
+    publish would change shows up; a change summary says it in words first.
+    Never raises for remote trouble: the result carries a plain `message`
+    (and `kind`) instead of stages.
+    """
+    result = LiveDiff(connection_name=connection_name)
+    tree = _tree(orchestration)
+    live = live_document(orchestration=tree, connection_name=connection_name)
+    if live.document is None:
+        result.kind, result.message = live.kind, live.message
+        if live.kind == "not_found":
+            result.message = (
+                f"{tree.name or tree.number} is not on {connection_name} yet: a publish there creates it with "
+                f"all {len(tree.stages.all())} stage(s)."
+            )
+        return result
+    document = live.document
+    result.document = document
+    result.changes = change_summary(document, orchestration_document(tree))
     remote_stages = {str(doc.get("OrchestrationStageNumber")): normalised_stage(doc) for doc in document["Stages"]}
     for position, stage in enumerate(tree.stages.all(), start=1):
         local = normalised_stage(stage_document(stage, display_sequence=position))

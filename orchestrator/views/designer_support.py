@@ -25,6 +25,7 @@ from ..models import Orchestration, OrchestrationStatus, Stage, StageObjective, 
 from ..models.numbers import number_problem
 from ..roles import can_edit
 from ..services import drafts
+from ..services.status import designer_status_context
 from ..validation import problems_by_stage, validate_orchestration
 
 TEMPLATE = "orchestrator/designer.html"
@@ -269,6 +270,8 @@ def designer_context(request: HttpRequest, number: str) -> dict[str, Any]:
     except NoReverseMatch:
         publish_url = ""
     return {
+        # Review gate (issue 10): the header's approval, problems and publishes, and each row's open comments.
+        **designer_status_context(orch, index, len(problems)),
         "o": orch,
         "stages": stages,
         "problems": problems,

@@ -15,6 +15,7 @@ from ..models import Orchestration, OrchestrationStatus
 from ..models.text import text_flaw
 from ..services import orchestrations as services
 from ..services.drafts import DraftConflict
+from ..services.status import list_statuses
 from .designer_forms import add_service_errors
 from .designer_support import edit_required, view_required
 
@@ -49,8 +50,12 @@ def orchestration_list(request):
     if not status:
         orchestrations = orchestrations.exclude(status=OrchestrationStatus.ARCHIVED)
     page = Paginator(orchestrations, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    statuses = list_statuses(rows)  # review state, problems, last publishes: fixed queries per page
+    for row in rows:
+        row.draft_status = statuses.get(row.pk)
     context = {
-        "orchestrations": page.object_list,
+        "orchestrations": rows,
         "page": page,
         "search": search,
         "search_error": search_error,
@@ -119,6 +124,7 @@ def _status_change(request, number: str, service, done: str) -> HttpResponse:
     if request.POST.get("next") == "designer":
         return _go(request, reverse("designer", args=[orch.number]))
     if request.htmx:
+        orch.draft_status = list_statuses([orch]).get(orch.pk)
         row = render_to_string(f"{TEMPLATE}#row", {"o": orch}, request)
         return HttpResponse(row + render_to_string(f"{TEMPLATE}#messages-oob", {}, request))
     return redirect("orchestration_list")

@@ -28,9 +28,11 @@ from ..models import (
     PublishStageStatus,
 )
 from ..roles import can_edit
+from ..selectors import orchestration_tree
+from ..services.publish_gate import PublishGateRefused, publish_gate
 from ..services.publishing import PublishNotResumable, active_run, can_resume, is_stale, publish_cancel, publish_plan
 from ..services.publishing import resumable_run as latest_resumable_run
-from ..services.review import approval_state_of
+from ..services.review import review_comments, review_state
 from ..tasks import publish_in_background, resume_in_background
 from .connections import PullForm
 from .publish_support import (
@@ -83,9 +85,14 @@ def publish_context(request, orch: Orchestration, connection_name: str) -> tuple
     chosen = picker["chosen"]
     plan = publish_plan(orch, chosen.name) if chosen else None
     active = active_run(orch)
+    tree = orchestration_tree(orch.number)
+    state = review_state(tree)
     return {
         "o": orch,
-        "state": approval_state_of(orch),  # shown, not required: publishing does not wait for an approval
+        "state": state,
+        # The approval gate (issue 10): refused before any request, or a confirmation that names what is unapproved.
+        "gate": publish_gate(tree, chosen.name, state=state) if chosen else None,
+        "open_requests": [c for c in review_comments(tree) if c.requests_changes and c.resolved_at is None],
         **picker,
         "plan": plan,
         "plan_rows": [(line, PublishAction(line.action).label, *line.request(orch.number)) for line in plan.stages]
@@ -118,10 +125,28 @@ def publish_page(request, number: str):
     return render(request, PAGE, ctx, status=status)
 
 
+def _gate_refusal(request, orch: Orchestration, connection_name: str, exc: PublishGateRefused) -> HttpResponse:
+    """The plan again with why the publish did not start: 409 (not approved) or 422 (not confirmed)."""
+    messages.error(request, exc.message)
+    ctx, _ = publish_context(request, orch, connection_name)
+    ctx["gate_error"] = exc.message
+    ctx["gate_error_field"] = exc.field
+    if request.htmx:
+        html = render_to_string(f"{PAGE}#plan", ctx, request) + messages_oob(request)
+        return HttpResponse(html, status=exc.status)
+    return render(request, PAGE, ctx, status=exc.status)
+
+
 @require_POST
 @publish_required
 def publish_start(request, number: str):
-    """Queue a publish and go to its run page; a second click lands on the run already going."""
+    """Queue a publish and go to its run page; a second click lands on the run already going.
+
+    The approval gate comes first: a gated connection refuses content whose
+    exact hash has no approval (409), an ungated one needs the publisher to
+    confirm what is not approved (422 until the box is ticked). Nothing is
+    queued then.
+    """
     orch, missing = _orchestration_or_404(request, number)
     if missing:
         return missing
@@ -137,7 +162,19 @@ def publish_start(request, number: str):
             return HttpResponse(html, status=INVALID)
         return render(request, PAGE, ctx, status=INVALID)
     already = active_run(orch)
-    run = publish_in_background(orchestration=orch, connection_name=chosen.name, user=request.user)
+    gate = None
+    if already is None:
+        gate = publish_gate(orchestration_tree(orch.number), chosen.name)
+        try:
+            gate.check(confirmed=request.POST.get("confirm_unapproved") == gate.content_hash)
+        except PublishGateRefused as exc:
+            return _gate_refusal(request, orch, chosen.name, exc)
+    run = publish_in_background(
+        orchestration=orch,
+        connection_name=chosen.name,
+        user=request.user,
+        content_hash=gate.content_hash if gate else "",
+    )
     if already is not None and run.pk == already.pk:
         messages.info(
             request,
@@ -198,6 +235,10 @@ def run_context(run: PublishRun, *, journal: bool) -> dict:
         "stale": stale,
         "polling": run.is_active and not stale,
         "resumable": can_resume(run),
+        # A resume sends the draft as it is now: it passes the approval gate like a new publish.
+        "resume_gate": publish_gate(orchestration_tree(run.orchestration.number), run.connection_name)
+        if can_resume(run)
+        else None,
         "cancellable": run.status == PublishRunStatus.QUEUED or stale,
         "waiting_for_worker": run.status == PublishRunStatus.QUEUED
         and not stale
@@ -253,12 +294,23 @@ def _run_refusal(request, run: PublishRun, message: str) -> HttpResponse:
 @require_POST
 @publish_required
 def publish_resume(request, run_id: int):
-    """Continue a partial or failed run, or one whose worker died, from where it stopped."""
+    """Continue a partial or failed run, or one whose worker died, from where it stopped.
+
+    A resume sends the draft as it is now, so it passes the approval gate like a new publish.
+    """
     run, missing = _run_or_404(request, run_id)
     if missing:
         return missing
+    pinned = ""
+    if can_resume(run):  # else the resume is refused below, with why
+        gate = publish_gate(orchestration_tree(run.orchestration.number), run.connection_name)
+        try:
+            gate.check(confirmed=request.POST.get("confirm_unapproved") == gate.content_hash)
+        except PublishGateRefused as exc:
+            return _gate_refusal(request, run.orchestration, run.connection_name, exc)
+        pinned = gate.content_hash
     try:
-        resumed = resume_in_background(run=run, user=request.user)
+        resumed = resume_in_background(run=run, user=request.user, content_hash=pinned)
     except PublishNotResumable as exc:
         return _run_refusal(request, run, str(exc))
     if resumed.pk != run.pk:

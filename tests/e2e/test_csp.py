@@ -137,6 +137,7 @@ def designer_edits(page: Page, live_server, orch: Orchestration) -> None:
 def publish_to_the_sandbox(page: Page, live_server, orch: Orchestration) -> None:
     page.goto(f"{live_server.url}/orchestrations/{orch.number}/publish/")
     expect(page.locator(".plan-summary")).to_contain_text("2 to create")
+    page.get_by_label(re.compile("Publish it anyway")).check()  # unapproved, ungated: confirmed first (issue 10)
     page.get_by_role("button", name="Publish to default").click()
     expect(page).to_have_url(re.compile(r"/publish/runs/\d+/$"))
     expect(page.locator("#progress .run-status")).to_have_text("Done", timeout=STATUS_TIMEOUT)

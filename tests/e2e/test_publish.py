@@ -74,6 +74,7 @@ def test_publish_the_demo_to_the_sandbox_and_watch_it_reach_done(page, live_serv
     orch, expected = seed_demo()
     open_plan(page, live_server, login, publisher, orch, expected)
 
+    page.get_by_label(re.compile("Publish it anyway")).check()  # unapproved, ungated: confirmed first (issue 10)
     page.get_by_role("button", name="Publish to default").click()
     expect(page).to_have_url(re.compile(r"/publish/runs/\d+/$"))
     assert page.url == f"{live_server.url}/publish/runs/{PublishRun.objects.get().pk}/"
@@ -103,6 +104,7 @@ def test_publish_through_the_database_queue_and_watch_the_page_poll_to_done(
     orch, expected = seed_demo()
     open_plan(page, live_server, login, publisher, orch, expected)
 
+    page.get_by_label(re.compile("Publish it anyway")).check()  # unapproved, ungated: confirmed first (issue 10)
     page.get_by_role("button", name="Publish to default").click()
     expect(page).to_have_url(re.compile(r"/publish/runs/\d+/$"))
     # Nothing ran yet: the run waits in the queue and the page polls for news.
@@ -136,6 +138,7 @@ def test_the_publish_screens_are_accessible(page, live_server, login, publisher)
     orch, expected = seed_demo()
     open_plan(page, live_server, login, publisher, orch, expected)
     assert severe_violations(page) == []
+    page.get_by_label(re.compile("Publish it anyway")).check()  # unapproved, ungated: confirmed first (issue 10)
     page.get_by_role("button", name="Publish to default").click()
     expect_done(page, expected)  # leaves one exchange of the journal open
     assert severe_violations(page) == []

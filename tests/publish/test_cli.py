@@ -13,8 +13,17 @@ from .conftest import STAGES_PATH, stage_posts
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def ungated(monkeypatch):
+    """These tests are about publishing itself: `ci` takes unapproved content once confirmed (`--yes`).
+    The approval gate of the CLI has its own tests (tests/test_publish_gate.py)."""
+    monkeypatch.setenv("CX_CI_REQUIRE_APPROVAL", "false")
+
+
 def run_cli(*args, capsys=None) -> tuple[int, str]:
-    """(exit code, stdout) of one command."""
+    """(exit code, stdout) of one command; a publish confirms unapproved content as a pipeline would (--yes)."""
+    if args and args[0] == "publish":
+        args = (*args, "--yes")
     try:
         call_command(*args)
         code = 0

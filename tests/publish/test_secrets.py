@@ -40,16 +40,16 @@ def test_the_password_appears_nowhere(monkeypatch, orchestration, caplog, capsys
     caplog.set_level(logging.DEBUG)
     server = FakeCxServer(username="integration.user", password=SENTINEL).start()
     try:
-        use_server(monkeypatch, server)
+        use_server(monkeypatch, server, REQUIRE_APPROVAL="false")
         # A remote that echoes the request's credentials in its error text, then a good run.
         server.fail(
             "POST", STAGES_PATH, status=400, body={"title": "Bad Request", "detail": f"login {SENTINEL} denied"}
         )
-        assert _cli("publish", orchestration.number, "--connection", "ci") == 4
-        assert _cli("publish", orchestration.number, "--connection", "ci", "--resume", "--json") == 0
-        assert _cli("publish", orchestration.number, "--connection", "ci", "--dry-run") == 0
+        assert _cli("publish", orchestration.number, "--connection", "ci", "--yes") == 4
+        assert _cli("publish", orchestration.number, "--connection", "ci", "--yes", "--resume", "--json") == 0
+        assert _cli("publish", orchestration.number, "--connection", "ci", "--yes", "--dry-run") == 0
         monkeypatch.setenv("CX_CI_PASSWORD", SENTINEL + "-wrong")
-        assert _cli("publish", orchestration.number, "--connection", "ci") == 5
+        assert _cli("publish", orchestration.number, "--connection", "ci", "--yes") == 5
     finally:
         server.stop()
 
@@ -86,11 +86,11 @@ def test_F8_an_echoed_credential_in_any_spelling_is_redacted_everywhere(monkeypa
     password = "S3ntinel/Pa55+XYZ=9f2c"  # '/', '+' and '=' make the encoded forms differ from the raw one
     server = FakeCxServer(username="sec-user", password=password).start()
     try:
-        use_server(monkeypatch, server)
+        use_server(monkeypatch, server, REQUIRE_APPROVAL="false")
         leaked = echo("sec-user", password)
         body = {"title": "Bad Request", "detail": f"rejected token={leaked} for this request"}
         server.fail("POST", STAGES_PATH, status=400, body=body)
-        assert _cli("publish", orchestration.number, "--connection", "ci") == 4
+        assert _cli("publish", orchestration.number, "--connection", "ci", "--yes") == 4
     finally:
         server.stop()
     run = orchestration.publish_runs.get()

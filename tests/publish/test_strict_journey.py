@@ -10,9 +10,12 @@ from django.core.management import call_command
 from orchestrator.models import Orchestration, PublishRunStatus, Stage, StageObjective, Step, StepObjectiveAssociation
 from orchestrator.remote.emulator import CxEmulator
 from orchestrator.remote.sandbox_store import DbStore
+from orchestrator.roles import REVIEWER
 from orchestrator.selectors import orchestration_tree
 from orchestrator.services.pulling import orchestration_pull
+from orchestrator.services.review import orchestration_approve
 from orchestrator.validation import validate_orchestration
+from tests.factories import make_user
 from tests.fakes.cx_server import FakeCxServer
 
 from .conftest import draft_view, export, publish, use_server
@@ -74,6 +77,11 @@ def test_the_demo_through_the_cli_against_the_strict_fake(monkeypatch, capsys):
         use_server(monkeypatch, server, name="pod")
         call_command("seed_demo", "--force", verbosity=0)  # the suite runs with DEBUG off
         capsys.readouterr()
+        reviewer = make_user(REVIEWER)
+        # The pod requires an approval (the default for a real pod): unapproved, the CLI sends nothing.
+        code, out = cli("publish", DEMO, "--connection", "pod", capsys=capsys)
+        assert code == 2 and server.requests == [], out
+        orchestration_approve(orchestration=Orchestration.objects.get(number=DEMO), user=reviewer)
 
         code, out = cli("check_connection", "pod", capsys=capsys)
         assert code == 0, out
@@ -86,6 +94,9 @@ def test_the_demo_through_the_cli_against_the_strict_fake(monkeypatch, capsys):
 
         edit_the_demo()
         code, out = cli("publish", DEMO, "--connection", "pod", capsys=capsys)
+        assert code == 2 and "changed since" in out, out  # stale: approved an earlier content
+        orchestration_approve(orchestration=Orchestration.objects.get(number=DEMO), user=reviewer)
+        code, out = cli("publish", DEMO, "--connection", "pod", capsys=capsys)
         assert code == 0, out
         assert server.contract_view(DEMO) == draft_view(DEMO)
         assert not [r for r in server.requests if r.method == "PATCH" and "StepObjectivesAssociations" in r.path]
@@ -95,6 +106,8 @@ def test_the_demo_through_the_cli_against_the_strict_fake(monkeypatch, capsys):
         code, out = cli("pull_orchestration", DEMO, "--connection", "pod", capsys=capsys)
         assert code == 0, out
         assert export(Orchestration.objects.get(number=DEMO)) == before
+        # A new draft (the old one and its approvals were deleted): approved again before it goes out.
+        orchestration_approve(orchestration=Orchestration.objects.get(number=DEMO), user=reviewer)
 
         writes = len(server.writes)
         code, out = cli("publish", DEMO, "--connection", "pod", capsys=capsys)

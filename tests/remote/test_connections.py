@@ -170,3 +170,48 @@ def test_bad_adaptations_name_the_variable_and_what_is_wrong(variable, value, me
     with pytest.raises(ConnectionConfigError, match=message) as caught:
         get_connection(environ={**BASE, variable: value})
     assert variable in caught.value.message
+
+
+# -- the approval gate (issue 10, item 2) -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "name", "required"),
+    [
+        ({}, "default", False),  # the built-in sandbox: harmless, ungated by default
+        (BASE, "default", True),  # a real pod: gated by default
+        ({**BASE, "CX_REQUIRE_APPROVAL": "false"}, "default", False),
+        ({"CX_REQUIRE_APPROVAL": "true"}, "default", True),  # the sandbox may be gated too
+        ({"CX_CONNECTIONS": "dev", "CX_DEV_BASE_URL": "https://dev.example.com"}, "dev", True),
+        (
+            {"CX_CONNECTIONS": "dev", "CX_DEV_BASE_URL": "https://dev.example.com", "CX_DEV_REQUIRE_APPROVAL": "No"},
+            "dev",
+            False,
+        ),
+        (
+            {"CX_CONNECTIONS": "demo", "CX_DEMO_BASE_URL": SANDBOX_BASE_URL, "CX_DEMO_REQUIRE_APPROVAL": "1"},
+            "demo",
+            True,
+        ),
+        # One connection's setting does not leak into another's.
+        (
+            {
+                **BASE,
+                "CX_REQUIRE_APPROVAL": "false",
+                "CX_CONNECTIONS": "prod",
+                "CX_PROD_BASE_URL": "https://p.example.com",
+            },
+            "prod",
+            True,
+        ),
+    ],
+)
+def test_require_approval_defaults_to_gated_except_the_builtin_sandbox(env, name, required):
+    assert get_connection(name, env).require_approval is required
+
+
+def test_a_bad_require_approval_value_names_the_variable():
+    env = {"CX_CONNECTIONS": "prod", "CX_PROD_BASE_URL": "https://p.example.com", "CX_PROD_REQUIRE_APPROVAL": "maybe"}
+    with pytest.raises(ConnectionConfigError) as caught:
+        get_connection("prod", env)
+    assert caught.value.message == "Connection 'prod': CX_PROD_REQUIRE_APPROVAL must be true or false, not 'maybe'."

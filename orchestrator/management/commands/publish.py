@@ -3,23 +3,34 @@
 The same service as the publish page. Exit codes a script can act on:
 
     0  published (or nothing to send; or a dry run whose plan would be accepted)
-    2  refused by validation or by the remote's describe check: nothing was written
+    2  refused by the approval gate, by validation or by the remote's describe check: nothing was written
     3  conflict: changed remotely (409/412), or another publish of it is active
     4  partly published: resumable with --resume
     5  the remote is unavailable, or the connection's credentials were refused
 
 A missing orchestration or nothing to resume is a usage error (exit 1).
+
+The approval gate comes first (issue 10): a connection that requires an
+approval (`CX_<NAME>_REQUIRE_APPROVAL`, the default for all but the built-in
+sandbox) refuses content whose exact hash has no approval, exit 2, before any
+request. On a connection that does not, unapproved content needs a
+confirmation: an answer on a terminal, or `--yes` in a pipeline. `--dry-run`
+only reads, so it is never refused; it says what the gate would do.
 """
 
 import json
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
 from orchestrator.models import Orchestration, PublishRun, PublishRunStatus
+from orchestrator.selectors import orchestration_tree
+from orchestrator.services.publish_gate import PublishGate, publish_gate
 from orchestrator.services.publish_plan import orchestration_path
 from orchestrator.services.publishing import (
     EXIT_CONFLICT,
     EXIT_OK,
+    EXIT_REFUSED,
     PublishNotResumable,
     is_stale,
     orchestration_publish,
@@ -53,19 +64,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--resume", action="store_true", help="continue the last partial, failed or abandoned publish"
         )
+        parser.add_argument(
+            "--yes",
+            action="store_true",
+            help="confirm publishing unapproved content to a connection that does not require an approval",
+        )
 
-    def handle(self, *args, number, connection, dry_run, as_json, resume, **options):
+    def handle(self, *args, number, connection, dry_run, as_json, resume, yes, **options):
         if dry_run and resume:
             raise CommandError("--dry-run and --resume cannot be combined.")
         orch = Orchestration.objects.filter(number=number).first()
         if orch is None:
             raise CommandError(f"No orchestration numbered {number!r}.")
         connection = (connection or "default").strip().lower()
+        gate = publish_gate(orchestration_tree(orch.number), connection)
 
-        if resume:
-            run = self._resume(orch, connection, as_json)
+        if dry_run:
+            run = orchestration_publish(orchestration=orch, connection_name=connection, dry_run=True)
+            if not as_json and not gate.allowed:
+                self.stdout.write(f"  approval: {self._gate_note(gate)}")
+        elif resume:
+            run = self._resume(orch, connection, as_json, gate, yes)
         else:
-            run = orchestration_publish(orchestration=orch, connection_name=connection, dry_run=dry_run)
+            self._pass_gate(orch, gate, as_json, yes)
+            run = orchestration_publish(orchestration=orch, connection_name=connection, content_hash=gate.content_hash)
         code = publish_exit_code(run)
         if as_json:
             self.stdout.write(json.dumps(run_summary(run, code), ensure_ascii=False, indent=2))
@@ -74,7 +96,34 @@ class Command(BaseCommand):
         if code != EXIT_OK:
             raise SystemExit(code)
 
-    def _resume(self, orch: Orchestration, connection: str, as_json: bool) -> PublishRun:
+    def _gate_note(self, gate: PublishGate) -> str:
+        if gate.refused:
+            return f"a publish would be refused: {gate.refusal.removeprefix('Not published: ')}"
+        return f"not approved: {gate.unapproved}; a publish asks for a confirmation (--yes)."
+
+    def _pass_gate(self, orch: Orchestration, gate: PublishGate, as_json: bool, yes: bool) -> None:
+        """Return when the publish may start; else print why and exit 2 (nothing sent, no run)."""
+        if gate.allowed or (gate.needs_confirmation and yes):
+            return
+        if gate.needs_confirmation and not as_json and sys.stdin.isatty():
+            answer = input(f"{gate.confirmation} [y/N] ").strip().lower()
+            if answer in ("y", "yes"):
+                return
+            message = "Not published: not confirmed. Nothing was sent."
+        elif gate.needs_confirmation:
+            message = (
+                f"Not published: {gate.unapproved}. Connection {gate.connection_name} does not require an approval: "
+                "pass --yes to publish it anyway. Nothing was sent."
+            )
+        else:
+            message = gate.refusal
+        if as_json:
+            self.stdout.write(json.dumps(gate_summary(orch, gate, message), ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(self.style.ERROR(f"{message} (exit {EXIT_REFUSED})"))
+        raise SystemExit(EXIT_REFUSED)
+
+    def _resume(self, orch: Orchestration, connection: str, as_json: bool, gate: PublishGate, yes: bool) -> PublishRun:
         run = resumable_run(orch, connection)
         if run is None:
             latest = PublishRun.objects.filter(orchestration=orch, connection_name=connection, dry_run=False).first()
@@ -85,8 +134,11 @@ class Command(BaseCommand):
             if latest.status == PublishRunStatus.DONE:
                 return latest  # nothing left to do: exit 0 with its summary
             raise CommandError(f"Run #{latest.pk} is {latest.get_status_display().lower()}: nothing to resume.")
+        self._pass_gate(orch, gate, as_json, yes)  # a resume sends the draft as it is now
         try:
-            return orchestration_publish(orchestration=orch, connection_name=connection, resume_run=run)
+            return orchestration_publish(
+                orchestration=orch, connection_name=connection, resume_run=run, content_hash=gate.content_hash
+            )
         except PublishNotResumable as exc:
             raise CommandError(str(exc)) from exc
 
@@ -142,6 +194,28 @@ class Command(BaseCommand):
                 self.stdout.write(f"    {line['method']:<7} {line['path']}  {line['action']} {line['stage_name']}{how}")
             else:
                 self.stdout.write(f"    -       {line['action']} {line['stage_name']} ({line['stage_number']})")
+
+
+def gate_summary(orch: Orchestration, gate: PublishGate, message: str) -> dict:
+    """The --json document of a publish the approval gate stopped: no run was made, nothing was sent."""
+    return {
+        "run_id": None,
+        "orchestration": orch.number,
+        "connection": gate.connection_name,
+        "dry_run": False,
+        "status": "refused",
+        "reason": "approval",
+        "message": message,
+        "exit_code": EXIT_REFUSED,
+        "orchestration_id": None,
+        "create_orchestration": False,
+        "stages": [],
+        "problems": [],
+        "describe_problems": [],
+        "strategy": "",
+        "compatibility": {},
+        "approval": {"required": gate.required, "state": gate.state.kind, "content_hash": gate.content_hash},
+    }
 
 
 def run_summary(run: PublishRun, code: int) -> dict:

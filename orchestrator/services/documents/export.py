@@ -11,6 +11,7 @@ Key order follows the contract's tables (and the JSON Schema's properties), and
 byte-identical.
 """
 
+import hashlib
 import json
 from typing import Any
 
@@ -182,6 +183,14 @@ def orchestration_document(orch: Orchestration) -> dict[str, Any]:
 def dumps_document(doc: dict[str, Any]) -> str:
     """Stable text of a document: two-space indent, unicode kept, trailing newline."""
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def content_hash(orch: Orchestration) -> str:
+    """sha256 (hex) of a loaded tree's export document: the identity of "this content".
+
+    Approvals, comments, revisions and publish runs record it; equal drafts, equal hashes.
+    """
+    return hashlib.sha256(dumps_document(orchestration_document(orch)).encode()).hexdigest()
 
 
 # Model field → document attribute, per kind of object, to point problems at the file.

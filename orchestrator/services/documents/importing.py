@@ -4,12 +4,14 @@ import dataclasses
 from typing import Any
 
 from django.core.exceptions import ValidationError as ModelValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 
 from ... import selectors
 from ...models import (
     Orchestration,
+    OrchestrationStatus,
+    RevisionAction,
     Stage,
     StageObjective,
     Step,
@@ -81,6 +83,13 @@ def _step_fields(step: Step, doc: dict[str, Any]) -> None:
         setattr(step, field_name, int(value) if isinstance(value, float) else value)
 
 
+def _history():
+    """services.history, imported when first needed: it reads documents, so it cannot be imported by them first."""
+    from .. import history
+
+    return history
+
+
 def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestration, bool, list[PathProblem]]:
     """Create or update the orchestration and make its tree exactly the document's.
 
@@ -94,7 +103,13 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
     created = orch is None
     if created:
         orch = Orchestration(number=number)
+    elif orch.status == OrchestrationStatus.ARCHIVED:
+        problems.append(
+            ("$.OrchestrationNumber", f"{number} is archived here and read-only: restore it before replacing it.")
+        )
+        return orch, created, problems
     else:
+        _history().before_change(orch.pk)  # the content as it was, before the header and the tree change
         orch.version += 1
     orch.name = document["OrchestrationName"]
     orch.description = document.get("OrchestrationDescription", "")
@@ -107,6 +122,8 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
         return orch, created, problems
     orch.save()
     draft_editor_record(orchestration_id=orch.pk, user=orch.updated_by)  # an import (or pull) writes the content
+    if created:
+        _history().before_change(orch.pk, new=True)
 
     old_stages = {s.number: s for s in Stage.objects.filter(orchestration=orch)}
     old_objectives = {o.number: o for o in StageObjective.objects.filter(stage__orchestration=orch)}
@@ -271,7 +288,9 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
     return orch, created, problems
 
 
-def orchestration_import(*, document: Any, user=None, allow_incomplete: bool = False) -> ImportResult:
+def orchestration_import(
+    *, document: Any, user=None, allow_incomplete: bool = False, draft: bool = False
+) -> ImportResult:
     """Create or replace the draft the document describes, or change nothing at all.
 
     The whole document is checked first: the JSON Schema (all errors), then
@@ -283,10 +302,16 @@ def orchestration_import(*, document: Any, user=None, allow_incomplete: bool = F
 
     An existing orchestration with the same number is replaced in place: its
     row (and every child whose number is still in the file) keeps its identity,
-    so records that point at it stay valid. Imported numbers are registered so
-    they are never issued again.
+    so records that point at it stay valid; an archived one is never replaced.
+    Imported numbers are registered so they are never issued again.
+
+    `draft`: the document is one of our own revisions (`services.history`),
+    possibly of an unfinished draft, so the schema's and the validation's rules
+    about a complete orchestration do not apply; numbers and references are
+    still checked. The import is one revision of the draft (or joins the
+    caller's: a pull, a restore).
     """
-    problems = text_problems(document) or schema_problems(document)
+    problems = text_problems(document) or ([] if draft else schema_problems(document))
     if problems:
         raise DocumentInvalid(problems)
     problems, index = StructureCheck(document).run()
@@ -296,12 +321,12 @@ def orchestration_import(*, document: Any, user=None, allow_incomplete: bool = F
 
     warnings: list[PathProblem] = []
     try:
-        with transaction.atomic():
+        with _history().revision_scope(user=user, action=RevisionAction.IMPORT):
             orch, created, problems = _build(document, index, user)
             if problems:
                 raise DocumentInvalid(problems)
             tree = selectors.orchestration_tree(orch.number)
-            for problem in validate_orchestration(tree):
+            for problem in [] if draft else validate_orchestration(tree):
                 entry = (index.problem_path(problem), problem.message)
                 if allow_incomplete and problem.code in COMPLETENESS_CODES:
                     warnings.append(entry)

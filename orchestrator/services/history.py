@@ -1,0 +1,244 @@
+"""History and restore (issue 10, item 6): every change to a draft's tree is a revision.
+
+Every service that writes a draft runs inside `revision_scope`: one scope is
+one user action, and it ends in at most one `Revision` holding the export
+document as the action left it (nested scopes — a pull that imports, a
+restore that imports — join the outer one, so a bulk edit, an import or a
+restore is one revision too). The scope is opened inside the service's
+transaction, so a change and its revision commit or roll back together, and
+the orchestration's row lock (taken by every write, `drafts._stamp`) makes the
+revision numbers 1, 2, 3 … without gaps or races.
+
+`before_change` is called by the writes right after they lock the row and
+before they change anything: an orchestration that has no revision yet (it
+predates the history) first gets a "history starts" revision of its content
+as it was, so its first change can be seen and undone like any other.
+
+Why not django-reversion: it records the rows that `save()` touched, one
+serialised row per object per revision, found by following relations object
+by object — our writes are mostly `bulk_update`/`bulk_create` (reordering,
+bulk edits, import, clone), which it does not see, and following the tree
+would cost queries per object on every edit. Its revert saves rows one by one
+in no particular order, which trips the per-parent display-sequence
+constraints on PostgreSQL, and would roll back remote ids and versions that
+must only grow. The export document is already the identity of the content
+(its sha256 is what approvals hold), and `orchestration_import` already makes
+a tree exactly a document, keeping every object's identity by number: a
+revision is that document, and restoring is importing it.
+"""
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from .. import roles
+from ..models import Orchestration, OrchestrationStatus, Revision, RevisionAction
+from ..models.history import SUMMARY_MAX
+from ..selectors import orchestration_tree_queryset
+from ..validation import validate_orchestration
+from .changes import ChangeSummary, change_summary
+from .documents.export import dumps_document, orchestration_document
+
+_DEFAULT_NOTES = {
+    RevisionAction.BASELINE: "History starts here: the content as it was before its first recorded change.",
+    RevisionAction.CREATE: "Created.",
+    RevisionAction.IMPORT: "Imported from a file.",
+    RevisionAction.PULL: "Pulled from a connection.",
+    RevisionAction.CLONE: "Cloned.",
+    RevisionAction.RESTORE: "Restored an earlier revision.",
+}
+
+
+class RestoreRefused(Exception):
+    """The revision cannot be restored (the orchestration is archived, or it changed since it was shown)."""
+
+
+@dataclass
+class _Scope:
+    orchestration_id: int | None
+    user: Any
+    action: str
+    note: str
+    restored_from: Revision | None
+    latest: Revision | None = None
+    began: bool = False
+
+
+_current: ContextVar["_Scope | None"] = ContextVar("orchestrator_revision_scope", default=None)
+
+
+def _user(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _tree(orchestration_id: int) -> Orchestration:
+    return orchestration_tree_queryset().get(pk=orchestration_id)
+
+
+def content_of(tree: Orchestration) -> tuple[dict[str, Any], str, str]:
+    """(export document, its exact text, its sha256) of a loaded tree: what a revision keeps."""
+    document = orchestration_document(tree)
+    text = dumps_document(document)
+    return document, text, hashlib.sha256(text.encode()).hexdigest()
+
+
+def _latest(orchestration_id: int) -> Revision | None:
+    return Revision.objects.filter(orchestration_id=orchestration_id).order_by("-number").first()
+
+
+@contextlib.contextmanager
+def revision_scope(
+    *,
+    orchestration_id: int | None = None,
+    user=None,
+    action: str = RevisionAction.EDIT,
+    note: str = "",
+    restored_from: Revision | None = None,
+) -> Iterator[_Scope]:
+    """One user action on a draft: at most one revision when it ends without an error.
+
+    Opens a transaction (or joins the caller's). `orchestration_id` may be None
+    for a draft that does not exist yet; `before_change` learns it. Inside an
+    outer scope this one joins it: the outer action names the revision.
+    """
+    outer = _current.get()
+    if outer is not None:
+        if outer.orchestration_id is None:
+            outer.orchestration_id = orchestration_id
+        yield outer
+        return
+    scope = _Scope(orchestration_id, _user(user), action, note, restored_from)
+    token = _current.set(scope)
+    try:
+        with transaction.atomic():
+            yield scope
+            _record(scope)
+    finally:
+        _current.reset(token)
+
+
+def before_change(orchestration_id: int, *, new: bool = False) -> None:
+    """Called by every write once it holds the row lock, before it changes the tree.
+
+    Remembers the latest revision; an existing draft without any gets its
+    "history starts" revision now, from the content as it still is. `new`: the
+    draft was just created, it has no earlier content.
+    """
+    scope = _current.get()
+    if scope is None or scope.began:
+        return
+    scope.orchestration_id = scope.orchestration_id or orchestration_id
+    scope.began = True
+    if new:
+        return
+    scope.latest = _latest(orchestration_id)
+    if scope.latest is None:
+        tree = _tree(orchestration_id)
+        _, text, digest = content_of(tree)
+        scope.latest = Revision.objects.create(
+            orchestration_id=orchestration_id,
+            number=1,
+            author=None,
+            action=RevisionAction.BASELINE,
+            summary=_DEFAULT_NOTES[RevisionAction.BASELINE],
+            content_hash=digest,
+            document=text,
+            problem_count=len(validate_orchestration(tree)),
+        )
+
+
+def _record(scope: _Scope) -> Revision | None:
+    if scope.orchestration_id is None:
+        return None  # nothing was written
+    if not scope.began:
+        scope.latest = _latest(scope.orchestration_id)
+    tree = _tree(scope.orchestration_id)
+    document, text, digest = content_of(tree)
+    latest = scope.latest
+    if latest is not None and latest.content_hash == digest and scope.action == RevisionAction.EDIT:
+        return None  # the action changed nothing (a move to where it was, the same boxes ticked)
+    changes = change_summary(json.loads(latest.document), document) if latest is not None else None
+    note = scope.note or _DEFAULT_NOTES.get(scope.action, "")
+    if changes is None:
+        summary = note or "Created."
+    elif note:
+        summary = f"{note.rstrip('.')}: {changes.one_line()}" if changes else note
+    else:
+        summary = changes.one_line()
+    return Revision.objects.create(
+        orchestration_id=scope.orchestration_id,
+        number=(latest.number if latest is not None else 0) + 1,
+        author=scope.user,
+        action=scope.action,
+        summary=summary[:SUMMARY_MAX],
+        content_hash=digest,
+        document=text,
+        problem_count=len(validate_orchestration(tree)),
+        restored_from=scope.restored_from,
+    )
+
+
+# -- reads ---------------------------------------------------------------------------------------------------------
+
+
+def revision_document(revision: Revision) -> dict[str, Any]:
+    return json.loads(revision.document)
+
+
+def revision_with_hash(orchestration: Orchestration, content_hash: str) -> Revision | None:
+    """The latest revision holding exactly this content (1 query), or None."""
+    if not content_hash:
+        return None
+    return Revision.objects.filter(orchestration=orchestration, content_hash=content_hash).order_by("-number").first()
+
+
+def compare_with_current(revision: Revision, tree: Orchestration) -> ChangeSummary:
+    """What restoring `revision` would change: from the current draft to the revision."""
+    return change_summary(orchestration_document(tree), revision_document(revision))
+
+
+# -- restore -------------------------------------------------------------------------------------------------------
+
+
+def revision_restore(*, revision: Revision, user, expected_hash: str = "") -> Revision:
+    """Make the draft exactly `revision`'s content again; the restore is itself a revision.
+
+    Stages, objectives, steps, step tasks and associations deleted since come
+    back under their own numbers with their links (the import keeps every
+    object whose number stays and recreates the others); an unfinished draft
+    restores as it was, problems included. `expected_hash` is the content the
+    user compared against: when the draft changed since, nothing is done.
+    Raises PermissionDenied without Designer rights, RestoreRefused for an
+    archived orchestration or a changed draft.
+    """
+    from .documents import orchestration_import
+
+    if not roles.can_edit(user):
+        raise PermissionDenied("Restoring a revision needs Designer rights.")
+    orch = revision.orchestration
+    with revision_scope(
+        orchestration_id=orch.pk,
+        user=user,
+        action=RevisionAction.RESTORE,
+        note=f"Restored revision {revision.number}.",
+        restored_from=revision,
+    ) as scope:
+        locked = Orchestration.objects.select_for_update().get(pk=orch.pk)
+        if locked.status == OrchestrationStatus.ARCHIVED:
+            raise RestoreRefused("This orchestration is archived and read-only: restore it in the list first.")
+        if expected_hash:
+            _, _, current = content_of(_tree(orch.pk))
+            if current != expected_hash:
+                raise RestoreRefused(
+                    "The draft changed since you compared it with this revision; compare again before restoring."
+                )
+        orchestration_import(document=revision_document(revision), user=user, draft=True)
+        Orchestration.objects.filter(pk=orch.pk).update(updated_by=_user(user))
+    return _latest(scope.orchestration_id)

@@ -1,0 +1,252 @@
+"""History and restore (issue 10, item 6): one user action is one revision; restoring brings everything back.
+
+Every write service records the draft's export document after it, with who,
+when and a one-line summary; a draft that predates the history first gets a
+"history starts" revision of its content as it was. Restoring a revision
+makes the draft exactly that content again — a deleted stage comes back with
+its objectives, steps, step tasks, associations and links, under the same
+numbers — and is itself a revision.
+"""
+
+import json
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from orchestrator import selectors
+from orchestrator.models import (
+    Orchestration,
+    Revision,
+    RevisionAction,
+    Stage,
+    StageObjective,
+    Step,
+    StepObjectiveAssociation,
+    StepTask,
+)
+from orchestrator.services import bulk, drafts, history
+from orchestrator.services import orchestrations as orchestration_services
+from orchestrator.services.documents import dumps_document, orchestration_document, orchestration_import
+from orchestrator.services.review import content_hash
+from tests.factories import build_orchestration
+from tests.test_documents import renumbered
+
+pytestmark = pytest.mark.django_db
+
+
+def export(orch) -> str:
+    return dumps_document(orchestration_document(selectors.orchestration_tree(orch.number)))
+
+
+def revisions(orch) -> list[Revision]:
+    return list(Revision.objects.filter(orchestration=orch).order_by("number"))
+
+
+def first_stage(orch) -> Stage:
+    return Stage.objects.filter(orchestration=orch).order_by("display_sequence").first()
+
+
+@pytest.fixture
+def orch():
+    return build_orchestration(stages=3)
+
+
+def test_the_first_change_of_an_old_draft_starts_the_history_with_its_content_as_it_was(orch, designer):
+    before = export(orch)
+    stage = first_stage(orch)
+    drafts.stage_update(stage=stage, user=designer, expected_version=stage.version, values={"name": "Qualify"})
+    baseline, edit = revisions(orch)
+    assert (baseline.number, baseline.action, baseline.author, baseline.document) == (
+        1,
+        RevisionAction.BASELINE,
+        None,
+        before,
+    )
+    assert (edit.number, edit.action, edit.author) == (2, RevisionAction.EDIT, designer)
+    assert edit.summary == "Stage renamed: “Stage 1” → “Qualify”."
+    assert edit.document == export(orch)
+    assert edit.content_hash == content_hash(selectors.orchestration_tree(orch.number))
+    assert edit.problem_count == 0
+
+
+def _each_write(orch, user):
+    """One call of every kind of write a user makes, in the designer's words: (label, call)."""
+    stage = first_stage(orch)
+    steps = list(Step.objects.filter(stage=stage).order_by("display_sequence"))
+    task = StepTask.objects.filter(step=steps[0]).order_by("display_sequence").first()
+    objective = StageObjective.objects.filter(stage=stage).order_by("display_sequence").first()
+    return [
+        (
+            "add a stage",
+            lambda: drafts.stage_create(
+                orchestration=orch, user=user, values={"name": "New", "lifecycle_attr_value": "9"}
+            ),
+        ),
+        (
+            "rename an objective",
+            lambda: drafts.objective_update(
+                objective=objective, user=user, expected_version=objective.version, values={"name": "O"}
+            ),
+        ),
+        ("move a step", lambda: drafts.step_move(step=steps[2], user=user, position=1)),
+        (
+            "reorder step tasks",
+            lambda: drafts.step_task_reorder(
+                step=steps[0],
+                user=user,
+                ordered_numbers=list(reversed([t.number for t in steps[0].tasks.order_by("display_sequence")])),
+            ),
+        ),
+        ("tick serves", lambda: drafts.step_set_objectives(step=steps[1], user=user, objective_ids=[objective.pk])),
+        (
+            "bulk edit steps",
+            lambda: bulk.steps_bulk_update(step_ids=[s.pk for s in steps], user=user, values={"allow_skip": True}),
+        ),
+        (
+            "edit the header",
+            lambda: orchestration_services.orchestration_update(
+                orchestration=orch,
+                user=user,
+                expected_version=Orchestration.objects.get(pk=orch.pk).version,
+                values={"description": "D"},
+            ),
+        ),
+        ("delete a step task", lambda: drafts.step_task_delete(step_task=task, user=user)),
+    ]
+
+
+def test_every_write_is_exactly_one_revision_by_its_author(orch, designer):
+    for label, write in _each_write(orch, designer):
+        count = Revision.objects.filter(orchestration=orch).count()
+        write()
+        latest = Revision.objects.filter(orchestration=orch).order_by("-number").first()
+        assert Revision.objects.filter(orchestration=orch).count() == count + 1 + (count == 0), label
+        assert (latest.author, latest.document) == (designer, export(orch)), label
+    numbers = [r.number for r in revisions(orch)]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_a_bulk_edit_of_many_steps_is_one_revision_that_says_so(orch, designer):
+    steps = list(Step.objects.filter(stage__orchestration=orch))
+    bulk.steps_bulk_update(step_ids=[s.pk for s in steps], user=designer, values={"allow_skip": True})
+    assert [r.action for r in revisions(orch)] == [RevisionAction.BASELINE, RevisionAction.EDIT]
+    assert revisions(orch)[-1].summary == "Step “Call 1”: Allow skip no → yes (and 8 more changes)."
+
+
+def test_an_action_that_changes_nothing_is_no_revision(orch, designer):
+    stage = first_stage(orch)
+    step = Step.objects.filter(stage=stage).order_by("display_sequence").first()
+    drafts.step_move(step=step, user=designer, position=1)  # already there
+    drafts.step_set_objectives(
+        step=step, user=designer, objective_ids=[a.objective_id for a in step.associations.all()]
+    )
+    assert [r.action for r in revisions(orch)] == [RevisionAction.BASELINE]
+
+
+def test_a_refused_write_leaves_no_revision(orch, designer):
+    stage = first_stage(orch)
+    with pytest.raises(drafts.StaleEdit):
+        drafts.stage_update(stage=stage, user=designer, expected_version=stage.version + 7, values={"name": "x"})
+    assert not Revision.objects.exists()
+
+
+def test_create_clone_import_and_pull_name_what_they_were(orch, designer, admin_user):
+    created = orchestration_services.orchestration_create(
+        user=designer, number="ORCH-H-NEW", values={"name": "New", "lifecycle_attribute_name": "SalesStage"}
+    )
+    copy = orchestration_services.orchestration_clone(orchestration=orch, user=designer)
+    imported = orchestration_import(
+        document=renumbered(orchestration_document(selectors.orchestration_tree(orch.number)), "-H"), user=admin_user
+    ).orchestration
+    assert [(r.action, r.summary) for r in revisions(created)] == [(RevisionAction.CREATE, "Created.")]
+    assert [(r.action, r.summary) for r in revisions(copy)] == [
+        (RevisionAction.CLONE, f"Cloned from Test playbook ({orch.number}).")
+    ]
+    assert [(r.action, r.summary, r.author) for r in revisions(imported)] == [
+        (RevisionAction.IMPORT, "Imported from a file.", admin_user)
+    ]
+    document = json.loads(export(imported))
+    document["Stages"][0]["StageName"] = "Renamed in the file"
+    orchestration_import(document=document, user=admin_user)
+    assert revisions(imported)[-1].summary == "Imported from a file: Stage renamed: “Stage 1” → “Renamed in the file”."
+
+
+def test_restoring_an_old_revision_brings_back_a_deleted_stage_with_its_children_and_links(orch, designer):
+    stage = Stage.objects.get(orchestration=orch, display_sequence=2)
+    steps = list(Step.objects.filter(stage=stage).order_by("display_sequence"))
+    drafts.step_update(
+        step=steps[0], user=designer, expected_version=steps[0].version, values={"success_step": steps[1]}
+    )
+    with_link = revisions(orch)[-1]
+    kept = {
+        "stage": stage.number,
+        "objectives": sorted(StageObjective.objects.filter(stage=stage).values_list("number", flat=True)),
+        "steps": [s.number for s in steps],
+        "tasks": sorted(StepTask.objects.filter(step__stage=stage).values_list("number", flat=True)),
+        "associations": sorted(
+            StepObjectiveAssociation.objects.filter(step__stage=stage).values_list("number", flat=True)
+        ),
+    }
+    remote_ids = dict(Stage.objects.filter(orchestration=orch).values_list("number", "remote_id"))
+    drafts.stage_delete(stage=stage, user=designer)
+    other = first_stage(orch)
+    drafts.stage_update(stage=other, user=designer, expected_version=other.version, values={"name": "Later edit"})
+    assert not Stage.objects.filter(number=kept["stage"]).exists()
+
+    restore = history.revision_restore(revision=with_link, user=designer)
+
+    assert export(orch) == with_link.document  # exactly that content, the later rename undone too
+    back = Stage.objects.get(number=kept["stage"])
+    assert back.display_sequence == 2
+    assert sorted(StageObjective.objects.filter(stage=back).values_list("number", flat=True)) == kept["objectives"]
+    assert [s.number for s in Step.objects.filter(stage=back).order_by("display_sequence")] == kept["steps"]
+    assert sorted(StepTask.objects.filter(step__stage=back).values_list("number", flat=True)) == kept["tasks"]
+    assert (
+        sorted(StepObjectiveAssociation.objects.filter(step__stage=back).values_list("number", flat=True))
+        == kept["associations"]
+    )
+    assert Step.objects.get(number=kept["steps"][0]).success_step.number == kept["steps"][1]
+    assert dict(Stage.objects.filter(orchestration=orch).values_list("number", "remote_id")) == remote_ids
+    assert (restore.action, restore.author, restore.restored_from) == (RevisionAction.RESTORE, designer, with_link)
+    assert restore.summary == (
+        f"Restored revision {with_link.number}: Stage renamed: “Later edit” → “Stage 1” (and 1 more change)."
+    )
+    assert history.compare_with_current(restore, selectors.orchestration_tree(orch.number)).count == 0
+    assert history.change_summary(json.loads(revisions(orch)[-2].document), json.loads(restore.document)).texts == [
+        "Stage renamed: “Later edit” → “Stage 1”.",
+        "Stage “Stage 2” added at position 2, with 2 objectives, 3 steps, 2 step tasks and 2 associations.",
+    ]
+
+
+def test_an_unfinished_draft_restores_as_it_was_problems_included(designer):
+    orch = build_orchestration(stages=2)
+    stage = first_stage(orch)
+    drafts.objective_create(stage=stage, user=designer, values={"name": "Nobody serves me"})
+    unfinished = revisions(orch)[-1]
+    assert unfinished.problem_count == 1
+    drafts.objective_delete(objective=StageObjective.objects.get(name="Nobody serves me"), user=designer)
+    history.revision_restore(revision=unfinished, user=designer)
+    assert export(orch) == unfinished.document
+    assert revisions(orch)[-1].problem_count == 1
+
+
+def test_restore_needs_designer_rights_an_editable_draft_and_the_content_that_was_compared(orch, designer, reviewer):
+    stage = first_stage(orch)
+    drafts.stage_update(stage=stage, user=designer, expected_version=stage.version, values={"name": "Qualify"})
+    baseline = revisions(orch)[0]
+    with pytest.raises(PermissionDenied):
+        history.revision_restore(revision=baseline, user=reviewer)
+    with pytest.raises(history.RestoreRefused, match="changed since you compared"):
+        history.revision_restore(revision=baseline, user=designer, expected_hash="0" * 64)
+    orchestration_services.orchestration_archive(orchestration=orch, user=designer)
+    with pytest.raises(history.RestoreRefused, match="archived"):
+        history.revision_restore(revision=baseline, user=designer)
+    assert len(revisions(orch)) == 2
+
+
+def test_compare_with_current_says_what_a_restore_would_change(orch, designer):
+    stage = first_stage(orch)
+    drafts.stage_update(stage=stage, user=designer, expected_version=stage.version, values={"name": "Qualify"})
+    baseline = revisions(orch)[0]
+    summary = history.compare_with_current(baseline, selectors.orchestration_tree(orch.number))
+    assert summary.texts == ["Stage renamed: “Qualify” → “Stage 1”."]
