@@ -31,8 +31,9 @@ from .publish import (
     PublishStageStatus,
     RemoteDescribe,
 )
+from .remote import OutreachStageLink, RemoteRun, RemoteRunKind
 from .review import Approval, ReviewComment
-from .sandbox import SandboxOrchestration, SandboxSequence, SandboxStage
+from .sandbox import SandboxOrchestration, SandboxOutreachStage, SandboxSequence, SandboxStage
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
@@ -49,6 +50,7 @@ __all__ = [
     "ObjectiveStatus",
     "Orchestration",
     "OrchestrationStatus",
+    "OutreachStageLink",
     "PublishAction",
     "PublishReason",
     "PublishRun",
@@ -57,8 +59,11 @@ __all__ = [
     "PublishStageStatus",
     "PublishedStage",
     "RemoteDescribe",
+    "RemoteRun",
+    "RemoteRunKind",
     "ReviewComment",
     "SandboxOrchestration",
+    "SandboxOutreachStage",
     "SandboxSequence",
     "SandboxStage",
     "Stage",

@@ -7,7 +7,7 @@ incomplete while it is being designed and the designer must still save it.
 """
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
 from .numbers import NUMBER_MAX_LENGTH, issue_number
@@ -74,6 +74,12 @@ TYPE_SPECIFIC_SETTINGS = tuple(dict.fromkeys(name for names in STEP_TYPE_SETTING
 
 OracleId = models.PositiveBigIntegerField  # NUMBER(18) ids; positive
 
+# Outreach settings of a stage (issue 8): kept with the draft and its document, never sent to CX Sales.
+OUTREACH_COLOR_LENGTH = 7
+outreach_color_validator = RegexValidator(
+    r"^#[0-9a-f]{6}\Z", "Give the colour as #rrggbb (six hexadecimal digits), or leave it empty."
+)
+
 
 def _number_field(verbose_name: str) -> models.CharField:
     return models.CharField(verbose_name, max_length=NUMBER_MAX_LENGTH, unique=True, editable=False)
@@ -139,6 +145,20 @@ class Stage(DraftObject):
     name = models.CharField("StageName", max_length=NAME_MAX)
     description = models.CharField("StageDescription", max_length=DESCRIPTION_MAX, blank=True)
     lifecycle_attr_value = models.CharField("LifecycleAttrValue", max_length=NAME_MAX)
+    # -- Outreach (never part of a CX Sales payload) --
+    outreach_color = models.CharField(
+        "Outreach colour",
+        max_length=OUTREACH_COLOR_LENGTH,
+        blank=True,
+        validators=[outreach_color_validator],
+        help_text="The opportunity stage's colour in Outreach, #rrggbb; empty leaves Outreach's own.",
+    )
+    outreach_is_closed = models.BooleanField(
+        "Outreach closing stage",
+        null=True,
+        blank=True,
+        help_text="isClosed of the opportunity stage in Outreach; empty leaves Outreach's own.",
+    )
 
     class Meta:
         ordering = ["orchestration", "display_sequence"]
