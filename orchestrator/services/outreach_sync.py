@@ -149,10 +149,13 @@ def plan_sync(
         if found is not None and found.id not in claimed:
             matches[stage.number] = (found, "id")
             claimed.add(found.id)
+    by_name: dict[str, list[OpportunityStage]] = {}
+    for candidate in remote:  # in Outreach's order: of two stages with one name, the first is matched
+        by_name.setdefault(name_key(candidate.name), []).append(candidate)
     for stage in local:
         if stage.number in matches:
             continue
-        found = next((r for r in remote if r.id not in claimed and name_key(r.name) == name_key(stage.name)), None)
+        found = next((r for r in by_name.get(name_key(stage.name), ()) if r.id not in claimed), None)
         if found is not None:
             matches[stage.number] = (found, "name")
             claimed.add(found.id)
@@ -301,6 +304,7 @@ class _SyncRun:
         self.connection = None
         self.journal = Journal(run)
         self.lines: list[SyncLine] = []
+        self.remembered: dict[str, int] = {}  # stage number → the Outreach id OutreachStageLink holds
         self.writing = False
 
     def execute(self) -> None:
@@ -355,6 +359,7 @@ class _SyncRun:
                 "stage_number", "remote_id"
             )
         )
+        self.remembered = remembered
         self.lines = plan_sync(
             _as_local(stages),
             remote,
@@ -428,9 +433,7 @@ class _SyncRun:
                 else:
                     self.journal.annotate(f"delete {label}: its deletion was confirmed")
                     gone = api.delete_stage(line.remote_id)
-                    OutreachStageLink.objects.filter(
-                        connection_name=self.run.connection_name, remote_id=line.remote_id
-                    ).delete()
+                    self._forget(line.remote_id)
                     line.message = "" if gone else "It was already gone."
             except RemoteError as exc:
                 if line.action == CREATE and exc.ambiguous and self._adopt(api, line):
@@ -453,8 +456,9 @@ class _SyncRun:
         return True
 
     def _remember(self, stage_number: str, remote_id: int | None) -> None:
-        if not stage_number or remote_id is None:
-            return
+        if not stage_number or remote_id is None or self.remembered.get(stage_number) == remote_id:
+            return  # nothing new to remember: a second sync writes nothing here either
+        self.remembered[stage_number] = remote_id
         with transaction.atomic():
             OutreachStageLink.objects.update_or_create(
                 connection_name=self.run.connection_name,
@@ -465,6 +469,11 @@ class _SyncRun:
                     "synced_at": timezone.now(),
                 },
             )
+
+    def _forget(self, remote_id: int) -> None:
+        """Outreach stage `remote_id` is gone: no stage is remembered as synced to it any more."""
+        OutreachStageLink.objects.filter(connection_name=self.run.connection_name, remote_id=remote_id).delete()
+        self.remembered = {number: rid for number, rid in self.remembered.items() if rid != remote_id}
 
     # -- remote failures -----------------------------------------------------------------------------------------
 
@@ -478,9 +487,7 @@ class _SyncRun:
             self._stop(exc, line)
         if exc.status == 404 and line.action == UPDATE:
             line.message = "The stage is no longer in Outreach; sync again to create it."
-            OutreachStageLink.objects.filter(
-                connection_name=self.run.connection_name, remote_id=line.remote_id
-            ).delete()
+            self._forget(line.remote_id)
 
     @staticmethod
     def _unavailable(exc: RemoteError) -> bool:
