@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 from django.db import connections
 
 from .outreach_emulator import RateLimiter
-from .remotes import SandboxRemotes
+from .remotes import EMULATED, SandboxRemotes
 
 logger = logging.getLogger("orchestrator.sandbox.server")
 MAX_BODY = 5_000_000  # bytes: far above any stage document, small enough to refuse a runaway upload
@@ -48,6 +48,14 @@ class SandboxServer:
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         self.url = f"http://{shown}:{bound_port}"
         self._thread: threading.Thread | None = None
+
+    def endpoints(self) -> list[tuple[str, str, str]]:
+        """(system, where its API answers, the base URL a connection to it takes) for every emulated remote."""
+        rows = []
+        for root, key, label in EMULATED:
+            base = f"{self.url}{root}" if key == "outreach" else self.url  # Outreach's base URL names /api/v2
+            rows.append((label, f"{self.url}{root}/…", base))
+        return rows
 
     def remotes(self) -> SandboxRemotes:
         """The emulators for one request (links in replies start with this server's URL)."""

@@ -370,6 +370,8 @@ class _SyncRun:
         for line in self.lines:
             if not line.writes:
                 line.status = SKIPPED
+        # The run's page shows the plan while the writes go out.
+        RemoteRun.objects.filter(pk=run.pk).update(lines=[line.as_dict() for line in self.lines])
         counts = plan_counts(self.lines)
         if run.dry_run:
             extras = f", {counts[EXTRA]} extra kept" if counts[EXTRA] else ""

@@ -33,7 +33,16 @@ from ..tasks import outreach_sync_in_background
 from .connections import connections_context
 from .designer_forms import add_service_errors
 from .designer_support import edit_required
-from .publish_support import INVALID, Exchange, error_page, go, messages_oob, publish_required, view_runs_required
+from .publish_support import (
+    INVALID,
+    Exchange,
+    connection_picker,
+    error_page,
+    go,
+    messages_oob,
+    publish_required,
+    view_runs_required,
+)
 
 PAGE = "orchestrator/outreach.html"
 RUN_PAGE = "orchestrator/outreach_run.html"
@@ -53,18 +62,6 @@ def _orchestration_or_404(request, number: str):
     if orch is None:
         return None, error_page(request, f"There is no orchestration numbered “{number[:64]}”.", status=404)
     return orch, None
-
-
-def _picker(connection_name: str) -> tuple[dict, int]:
-    """The Outreach connections, the chosen one (the first usable without a name) and the HTTP status."""
-    overview = selectors.outreach_connections()
-    usable = [info for info in overview if info.usable]
-    chosen, error, status = None, "", 200
-    try:
-        chosen = find_connection(connection_name or (usable[0].name if usable else "default"), overview)
-    except UnknownConnection as exc:
-        error, status = exc.message, (INVALID if connection_name else 200)
-    return {"connections": overview, "chosen": chosen, "connection_error": error}, status
 
 
 ATTRIBUTE_LABELS = {"name": "name", "order": "order", "color": "colour", "isClosed": "closing"}
@@ -107,7 +104,7 @@ def _lines(run: RemoteRun | None) -> list[dict]:
 
 def sync_context(orch: Orchestration, connection_name: str, plan: RemoteRun | None = None) -> tuple[dict, int]:
     """The sync page's context for `connection_name` (or the first usable Outreach connection)."""
-    picker, status = _picker(connection_name)
+    picker, status = connection_picker(connection_name, system="outreach")
     chosen = picker["chosen"]
     lines = _lines(plan)
     return {

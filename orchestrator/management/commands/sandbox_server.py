@@ -11,9 +11,9 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orchestrator.remote.url_safety import REST_ROOT
-from orchestrator.sandbox.outreach_emulator import API_ROOT
 from orchestrator.sandbox.server import SandboxServer
+
+ENVIRONMENT = {"CX Sales": "CX_BASE_URL", "Outreach": "OUTREACH_BASE_URL"}
 
 
 class Command(BaseCommand):
@@ -43,10 +43,8 @@ class Command(BaseCommand):
             signal.signal(sig, lambda *_: stopped.set())
         server.start()
         self.stdout.write(f"Sandbox at {server.url} (Ctrl-C stops it)")
-        self.stdout.write(f"  CX Sales  {server.url}{REST_ROOT}/…   CX_BASE_URL={server.url}")
-        self.stdout.write(
-            f"  Outreach  {server.url}{API_ROOT}/opportunityStages   OUTREACH_BASE_URL={server.url}{API_ROOT}"
-        )
+        for label, where, base_url in server.endpoints():
+            self.stdout.write(f"  {label:<9} {where}   {ENVIRONMENT.get(label, 'base URL')}={base_url}")
         self.stdout.flush()
         stopped.wait()
         server.stop()
