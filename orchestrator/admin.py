@@ -152,6 +152,12 @@ class SandboxSequenceAdmin(admin.ModelAdmin):
     list_display = ("name", "value")
 
 
+@admin.register(models.SandboxOutreachStage)
+class SandboxOutreachStageAdmin(admin.ModelAdmin):
+    list_display = ("remote_id", "__str__", "updated_at")
+    search_fields = ("remote_id",)
+
+
 # Publish records (orchestrator/models/publish.py) are evidence of what was
 # sent and answered: read-only here; runs are started from the publish page or
 # `manage.py publish`.
@@ -193,10 +199,35 @@ class PublishStageAdmin(ReadOnlyAdmin):
 
 @admin.register(models.JournalEntry)
 class JournalEntryAdmin(ReadOnlyAdmin):
-    list_display = ("run", "method", "path", "status_code", "attempt", "duration_ms", "created_at")
-    list_filter = ("method", "status_code")
+    list_display = (
+        "run",
+        "remote_run",
+        "system",
+        "method",
+        "path",
+        "status_code",
+        "attempt",
+        "duration_ms",
+        "created_at",
+    )
+    list_filter = ("system", "method", "status_code")
     search_fields = ("path", "stage_number")
-    list_select_related = ("run",)
+    list_select_related = ("run", "remote_run")
+
+
+@admin.register(models.RemoteRun)
+class RemoteRunAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "kind", "orchestration", "connection_name", "status", "reason", "dry_run", "created_at")
+    list_filter = ("kind", "status", "reason", "connection_name", "dry_run")
+    search_fields = ("orchestration__number", "orchestration__name", "message")
+    list_select_related = ("orchestration", "started_by")
+
+
+@admin.register(models.OutreachStageLink)
+class OutreachStageLinkAdmin(ReadOnlyAdmin):
+    list_display = ("stage_number", "orchestration_number", "connection_name", "remote_id", "synced_at")
+    list_filter = ("connection_name",)
+    search_fields = ("stage_number", "orchestration_number")
 
 
 @admin.register(models.PublishedStage)

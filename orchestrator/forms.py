@@ -8,6 +8,7 @@ use the words of the interface, not the contract's attribute names.
 from django import forms
 from django.core.exceptions import ValidationError
 
+from . import forms_outreach
 from .models import (
     COMMON_STEP_SETTINGS,
     STEP_TYPE_SETTINGS,
@@ -114,12 +115,18 @@ class OrchestrationHeaderForm(VersionedForm):
 
 
 class StageForm(VersionedForm):
+    # Outreach (issue 8): a colour that may stay unset, and the closing flag; never sent to CX Sales.
+    outreach_color = forms_outreach.OutreachColorField()
+
     class Meta:
         model = Stage
-        fields = ("name", "lifecycle_attr_value", "description")
-        labels = LABELS
-        help_texts = {"lifecycle_attr_value": "The value of the lifecycle attribute this stage mirrors."}
-        widgets = {"description": TEXTAREA}
+        fields = ("name", "lifecycle_attr_value", "description", *forms_outreach.STAGE_OUTREACH_FIELDS)
+        labels = {**LABELS, **forms_outreach.STAGE_OUTREACH_LABELS}
+        help_texts = {
+            "lifecycle_attr_value": "The value of the lifecycle attribute this stage mirrors.",
+            **forms_outreach.STAGE_OUTREACH_HELP,
+        }
+        widgets = {"description": TEXTAREA, "outreach_is_closed": forms_outreach.ClosingStageSelect}
 
 
 class ObjectiveForm(VersionedForm):

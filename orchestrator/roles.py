@@ -12,10 +12,10 @@ ROLES = (VIEWER, DESIGNER, REVIEWER, PUBLISHER)
 
 _VIEW = tuple(f"view_{m}" for m in DRAFT_MODELS)
 _EDIT = tuple(f"{action}_{m}" for m in DRAFT_MODELS for action in ("add", "change", "delete"))
-# Publish runs, their stages and journal: what was sent and what the remote
-# answered. Everyone who works on a playbook may read them; viewers only read
-# the playbook itself.
-PUBLISH_MODELS = ("publishrun", "publishstage", "journalentry", "publishedstage")
+# Publish runs, their stages and journal, and runs against the other remotes
+# (an Outreach sync): what was sent and what the remote answered. Everyone who
+# works on a playbook may read them; viewers only read the playbook itself.
+PUBLISH_MODELS = ("publishrun", "publishstage", "journalentry", "publishedstage", "remoterun", "outreachstagelink")
 _VIEW_PUBLISH = tuple(f"view_{m}" for m in PUBLISH_MODELS)
 # Review: everyone reads comments, approvals and the history of revisions; those who
 # work on a playbook comment (and resolve comments); only reviewers approve or request

@@ -8,7 +8,8 @@ whatever the number of stages, journal rows or sandbox stages:
 - `orchestration_runs(orch)`: the latest runs of an orchestration (1 query);
 - `sandbox_contents()`: what the built-in sandbox holds, as an outline (2 queries);
 - `connection_overview()` / `find_connection(name)`: the configured
-  connections as they may be shown (from the environment, no query, never a secret);
+  connections as they may be shown (from the environment, no query, never a
+  secret); ``system="outreach"`` for the Outreach ones;
 - `connection_run_counts()`: how often each connection was published to (1 query).
 """
 
@@ -27,6 +28,7 @@ from .models import JournalEntry, Orchestration, PublishRun, PublishStage, StepT
 from .models.sandbox import SandboxOrchestration, SandboxStage
 from .remote.connections import get_connection, list_connections
 from .remote.errors import ConnectionConfigError
+from .remote.systems import system_named
 
 RECENT_RUNS = 10
 
@@ -91,6 +93,7 @@ class ConnectionInfo:
     metadata_context: str = ""
     is_sandbox: bool = False
     error: str = ""
+    system: str = "cx_sales"
 
     @property
     def usable(self) -> bool:
@@ -115,34 +118,35 @@ def _info(connection) -> ConnectionInfo:
         name=safe["name"],
         base_url=safe["base_url"],
         auth_kind=safe["auth_kind"],
-        framework_version=safe["framework_version"],
-        metadata_context=safe["metadata_context"],
+        framework_version=safe.get("framework_version", ""),
+        metadata_context=safe.get("metadata_context", ""),
         is_sandbox=connection.is_sandbox,
+        system=connection.system,
     )
 
 
-def _listed_names(environ) -> list[str]:
+def _listed_names(environ, prefix: str = "CX") -> list[str]:
     names = ["default"]
-    for item in environ.get("CX_CONNECTIONS", "").split(","):
+    for item in environ.get(f"{prefix}_CONNECTIONS", "").split(","):
         name = item.strip().lower()[:30]
         if name and name not in names:
             names.append(name)
     return names
 
 
-def connection_overview(environ=None) -> list[ConnectionInfo]:
-    """Every configured connection, ``default`` first; a broken one is listed with its error, not raised."""
+def connection_overview(environ=None, *, system: str = "cx_sales") -> list[ConnectionInfo]:
+    """Every configured connection of `system`, ``default`` first; a broken one is listed with its error."""
     env = os.environ if environ is None else environ
     try:
-        return [_info(c) for c in list_connections(env)]
+        return [_info(c) for c in list_connections(env, system=system)]
     except ConnectionConfigError:
         pass  # one connection's bad settings must not hide the others: read them one by one
     overview = []
-    for name in _listed_names(env):
+    for name in _listed_names(env, system_named(system).env_prefix):
         try:
-            overview.append(_info(get_connection(name, env)))
+            overview.append(_info(get_connection(name, env, system=system)))
         except ConnectionConfigError as exc:
-            overview.append(ConnectionInfo(name=name, error=redaction.redact(exc.message)))
+            overview.append(ConnectionInfo(name=name, error=redaction.redact(exc.message), system=system))
     return overview
 
 
@@ -164,7 +168,8 @@ def find_connection(name: str, overview: list[ConnectionInfo] | None = None) -> 
                 raise UnknownConnection(f"Connection {info.name} cannot be used: {info.error}")
             return info
     known = ", ".join(info.name for info in overview)
-    raise UnknownConnection(f"There is no connection called “{(name or '').strip()[:40]}”. Configured: {known}.")
+    what = "connection" if not overview or overview[0].system == "cx_sales" else "Outreach connection"
+    raise UnknownConnection(f"There is no {what} called “{(name or '').strip()[:40]}”. Configured: {known}.")
 
 
 # -- the built-in sandbox ------------------------------------------------------------------------------------------

@@ -6,13 +6,15 @@ drained by `manage.py db_worker`; the test settings run tasks inline
 stored as JSON until a worker picks the job up.
 
 Views start publishes through `publish_in_background` / `resume_in_background`
-rather than calling the task directly, so a double click joins the active run
-instead of enqueueing a second job.
+(and Outreach syncs through `outreach_sync_in_background`) rather than calling
+the task directly, so a double click joins the active run instead of
+enqueueing a second job.
 """
 
 from django.tasks import task
 
-from .models import Orchestration, PublishRun, PublishRunStatus
+from .models import Orchestration, PublishRun, PublishRunStatus, RemoteRun, RemoteRunKind
+from .services.outreach_sync import outreach_sync_execute, outreach_sync_start
 from .services.publishing import publish_execute, publish_resume, publish_start
 
 
@@ -61,3 +63,25 @@ def resume_in_background(*, run: PublishRun, user=None, content_hash: str = "") 
         publish_task.enqueue(resumed.pk)
         resumed.refresh_from_db()
     return resumed
+
+
+@task
+def outreach_sync_task(run_id: int) -> str:
+    """Execute the queued Outreach sync `run_id`; returns its final status (a run gone or claimed: left alone)."""
+    run = RemoteRun.objects.select_related("orchestration").filter(pk=run_id, kind=RemoteRunKind.OUTREACH_SYNC).first()
+    if run is None:
+        return "missing"
+    return outreach_sync_execute(run=run).status
+
+
+def outreach_sync_in_background(
+    *, orchestration: Orchestration, connection_name: str = "default", user=None, delete_ids=()
+) -> RemoteRun:
+    """Queue a sync and enqueue its task; returns the new run, or the sync already under way."""
+    run, created = outreach_sync_start(
+        orchestration=orchestration, connection_name=connection_name, user=user, delete_ids=delete_ids
+    )
+    if created:
+        outreach_sync_task.enqueue(run.pk)
+        run.refresh_from_db()
+    return run

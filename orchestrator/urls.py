@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("orchestrator.views.designer_urls")),
     path("", include("orchestrator.views.publish_urls")),
     path("", include("orchestrator.views.review_urls")),
+    path("", include("orchestrator.views.outreach_urls")),
 ]

@@ -32,8 +32,9 @@ from .publish import (
     PublishStageStatus,
     RemoteDescribe,
 )
+from .remote import OutreachStageLink, RemoteRun, RemoteRunKind
 from .review import AnchorKind, Approval, DraftEditor, ReviewComment
-from .sandbox import SandboxOrchestration, SandboxSequence, SandboxStage
+from .sandbox import SandboxOrchestration, SandboxOutreachStage, SandboxSequence, SandboxStage
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
@@ -52,6 +53,7 @@ __all__ = [
     "ObjectiveStatus",
     "Orchestration",
     "OrchestrationStatus",
+    "OutreachStageLink",
     "PublishAction",
     "PublishReason",
     "PublishRun",
@@ -60,10 +62,13 @@ __all__ = [
     "PublishStageStatus",
     "PublishedStage",
     "RemoteDescribe",
+    "RemoteRun",
+    "RemoteRunKind",
     "ReviewComment",
     "Revision",
     "RevisionAction",
     "SandboxOrchestration",
+    "SandboxOutreachStage",
     "SandboxSequence",
     "SandboxStage",
     "Stage",

@@ -7,7 +7,7 @@ incomplete while it is being designed and the designer must still save it.
 """
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from .numbers import NUMBER_MAX_LENGTH, issue_number, validate_public_number
@@ -98,6 +98,13 @@ def _sequence_field() -> models.IntegerField:
     return models.IntegerField("DisplaySequence", validators=NUMBER9_VALIDATORS)
 
 
+# Outreach settings of a stage (issue 8): kept with the draft and its document, never sent to CX Sales.
+OUTREACH_COLOR_LENGTH = 7
+outreach_color_validator = RegexValidator(
+    r"^#[0-9a-f]{6}\Z", "Give the colour as #rrggbb (six hexadecimal digits), or leave it empty."
+)
+
+
 def _number_field(verbose_name: str) -> models.CharField:
     return models.CharField(
         verbose_name, max_length=NUMBER_MAX_LENGTH, unique=True, editable=False, validators=[validate_public_number]
@@ -174,6 +181,20 @@ class Stage(DraftObject):
         "StageDescription", max_length=DESCRIPTION_MAX, blank=True, validators=TEXT_VALIDATORS
     )
     lifecycle_attr_value = models.CharField("LifecycleAttrValue", max_length=NAME_MAX, validators=TEXT_VALIDATORS)
+    # -- Outreach (never part of a CX Sales payload) --
+    outreach_color = models.CharField(
+        "Outreach colour",
+        max_length=OUTREACH_COLOR_LENGTH,
+        blank=True,
+        validators=[outreach_color_validator],
+        help_text="The opportunity stage's colour in Outreach, #rrggbb; empty leaves Outreach's own.",
+    )
+    outreach_is_closed = models.BooleanField(
+        "Outreach closing stage",
+        null=True,
+        blank=True,
+        help_text="isClosed of the opportunity stage in Outreach; empty leaves Outreach's own.",
+    )
 
     class Meta:
         ordering = ["orchestration", "display_sequence"]

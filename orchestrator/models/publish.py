@@ -4,7 +4,8 @@ A `PublishRun` is one attempt to bring a connection's copy of an orchestration
 up to date. Its `PublishStage` rows are the plan (create / update / delete /
 unchanged per stage) and, as the run advances, the progress (planned → sent →
 done or failed) with the remote's message beside the stage that failed.
-`JournalEntry` rows record every HTTP attempt, credentials already redacted.
+`JournalEntry` rows record every HTTP attempt, credentials already redacted
+(of a publish, or of a `remote.RemoteRun` of another kind).
 `PublishedStage` remembers, per connection, the hash of the document last
 accepted by the remote for each stage: it is what makes a re-publish send
 only what changed and what tells a removed stage to be deleted.
@@ -164,9 +165,15 @@ class PublishStage(models.Model):
 
 
 class JournalEntry(models.Model):
-    """One HTTP attempt made during a run, as sent and received, credentials redacted."""
+    """One HTTP attempt made during a run, as sent and received, credentials redacted.
 
-    run = models.ForeignKey(PublishRun, on_delete=models.CASCADE, related_name="journal")
+    The run is a publish (`run`) or a run of another kind (`remote_run`: an
+    Outreach sync …), never both; `system` says which remote it went to.
+    """
+
+    run = models.ForeignKey(PublishRun, null=True, blank=True, on_delete=models.CASCADE, related_name="journal")
+    remote_run = models.ForeignKey("RemoteRun", null=True, blank=True, on_delete=models.CASCADE, related_name="journal")
+    system = models.CharField(max_length=30, default="cx_sales", help_text="remote.systems key of the remote")
     stage_number = models.CharField(max_length=NUMBER_MAX_LENGTH, blank=True)
     method = models.CharField(max_length=10)
     path = models.CharField(max_length=2000)
@@ -185,6 +192,12 @@ class JournalEntry(models.Model):
         ordering = ["run", "pk"]
         verbose_name = "journal entry"
         verbose_name_plural = "journal entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(run__isnull=False, remote_run__isnull=True) | Q(run__isnull=True, remote_run__isnull=False),
+                name="journal_entry_one_run",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} → {self.status_code or self.error}"

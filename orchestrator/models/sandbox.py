@@ -1,4 +1,4 @@
-"""Storage of the built-in sandbox: what the emulated CX Sales pod holds.
+"""Storage of the built-in sandbox: what the emulated CX Sales pod and the emulated Outreach hold.
 
 Kept apart from the drafts on purpose: the sandbox stores the documents it
 received, as the remote would, and never shares rows with the draft models.
@@ -70,3 +70,27 @@ class SandboxSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class SandboxOutreachStage(models.Model):
+    """An opportunity stage the emulated Outreach holds: its integer id and its attributes as Outreach shows them."""
+
+    remote_id = models.PositiveBigIntegerField("Outreach id", unique=True)
+    attributes = models.JSONField(
+        default=dict, help_text="name, order, color, isClosed, createdAt, updatedAt (JSON:API attributes)"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["remote_id"]
+        verbose_name = "sandbox Outreach stage"
+
+    def __str__(self) -> str:
+        return f"{self.remote_id}: {self.attributes.get('name') if isinstance(self.attributes, dict) else ''}"
+
+    @property
+    def resource(self) -> dict[str, Any]:
+        """The stored stage as the emulator reads it: the attributes and the id."""
+        attributes = self.attributes if isinstance(self.attributes, dict) else {}
+        return {"id": self.remote_id, **attributes}

@@ -1,10 +1,11 @@
-"""The remote layer: everything that talks to CX Sales (or its emulator).
+"""The remote layer: everything that talks to a remote system (CX Sales, Outreach) or its emulator.
 
 Plain data in and out, never the ORM (except sandbox_store, the built-in
 sandbox's storage). This package is the only one that imports `requests`.
-Import the client and the API from their modules (`remote.client`,
-`remote.cx`); the names below are the ones almost every caller needs and are
-cheap to import.
+`systems.py` registers what differs per system; import the client and the
+resources from their modules (`remote.client`, `remote.cx`,
+`remote.outreach`); the names below are the ones almost every caller needs
+and are cheap to import.
 """
 
 from .connections import SANDBOX_BASE_URL, Connection, get_connection, list_connections

@@ -1,33 +1,38 @@
-"""The one HTTP client for CX Sales: timeouts, bounded retries, one error type.
+"""The one HTTP client for every remote system: timeouts, bounded retries, one error type.
 
-Every call goes through `CxClient.request`, which
-- sends the standard headers (Accept, REST-Framework-Version, Authorization,
-  Metadata-Context) with explicit (connect, read) timeouts and never follows
-  redirects (a redirect could carry our credentials somewhere else);
+Every call goes through `RemoteClient.request` (`CxClient` is the same class,
+the name CX Sales code has always used), which
+- sends the system's standard headers (`systems.RemoteSystem.headers`: for
+  CX Sales Accept, REST-Framework-Version, Authorization, Metadata-Context;
+  for Outreach the JSON:API media type and a Bearer token) with explicit
+  (connect, read) timeouts and never follows redirects (a redirect could
+  carry our credentials somewhere else);
 - checks the destination again before each attempt (DNS may have changed) and,
   at connect time, checks the address the socket actually reached;
 - retries what is safe to retry: timeouts, dropped connections, 429, 502, 503
-  and 504, with exponential backoff and full jitter or the server's
-  Retry-After (seconds or HTTP date, capped). GETs, upserts and deletes by
+  and 504, with exponential backoff and full jitter or the wait the server
+  asked for (Retry-After in seconds or as an HTTP date; Outreach's
+  X-RateLimit-Reset epoch on a 429), capped. GETs, upserts and deletes by
   key can be repeated without duplicating anything; a request that cannot
-  (``idempotent=False``: creating an association) is retried only when the
-  remote surely did not act on it (429, 503, no connection), and an
-  *ambiguous* failure (read timeout, dropped reply, 502/504) is raised at once
-  so the caller looks before it asks again;
+  (``idempotent=False``: creating an association, an Outreach stage) is
+  retried only when the remote surely did not act on it (429, 503, no
+  connection), and an *ambiguous* failure (read timeout, dropped reply,
+  502/504) is raised at once so the caller looks before it asks again;
+- slows down before a limit is hit: when a reply says the rate-limit budget
+  is spent (Outreach: X-RateLimit-Remaining 0), the next request waits for
+  the reset (capped like Retry-After);
 - never retries other statuses. 500 is not retried either: CX Sales answers
   500 for deterministic failures too (a bad value deep in a stage), and
   hammering it does not help. It is raised with ``permanent=False`` because a
   later resume may succeed;
-- reports every attempt, redacted, to ``on_exchange`` (the publish journal).
+- reports every attempt, redacted, to ``on_exchange`` (the journal).
 
 The built-in sandbox (``sandbox://builtin``) goes through this same code: a
-transport adapter hands the request to the in-process emulator.
+transport adapter hands the request to the in-process emulator of the system.
 """
 
 from __future__ import annotations
 
-import base64
-import email.utils
 import http.client
 import json
 import logging
@@ -35,7 +40,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,20 +47,29 @@ import requests
 
 from ..redaction import REDACTED, redact, redact_headers
 from .connections import Connection
-from .errors import RemoteError, message_from_body, no_details_message, shorten
+from .errors import RemoteError, shorten
 from .network_adapter import GuardedAdapter
-from .url_safety import REST_ROOT, BaseURL, parse_base_url, resolve_checked
+from .systems import USER_AGENT, retry_after_seconds
+from .url_safety import BaseURL, parse_base_url, resolve_checked
+
+__all__ = [
+    "USER_AGENT",
+    "CxClient",
+    "Exchange",
+    "RemoteClient",
+    "RemoteResponse",
+    "retry_after_seconds",
+]
 
 logger = logging.getLogger("orchestrator.remote")
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 BODY_LIMIT = 20_000
-USER_AGENT = "Orchestrator/1.0 (+CX Sales orchestration designer)"
 
 
 @dataclass
 class Exchange:
-    """One HTTP attempt, already redacted and truncated, for the publish journal."""
+    """One HTTP attempt, already redacted and truncated, for the journal."""
 
     method: str
     path: str
@@ -69,6 +82,7 @@ class Exchange:
     response_headers: dict[str, str]
     response_body: str
     error: str = ""
+    system: str = "cx_sales"  # systems.SYSTEMS key of the remote
 
 
 @dataclass
@@ -80,22 +94,6 @@ class RemoteResponse:
     data: Any
     text: str
     etag: str = ""
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), None if absent/invalid."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _network_reason(exc: BaseException) -> str:
@@ -114,10 +112,8 @@ def _network_reason(exc: BaseException) -> str:
     return shorten(text, 300)
 
 
-class CxClient:
-    """HTTP to one connection. Not thread-safe: use one client per job (it holds one Session)."""
-
-    system = "cx_sales"  # how logs name the remote system
+class RemoteClient:
+    """HTTP to one connection of any system. Not thread-safe: use one client per job (it holds one Session)."""
 
     def __init__(
         self,
@@ -137,6 +133,7 @@ class CxClient:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.connection = connection
+        self.system = connection.remote_system
         self.on_exchange = on_exchange
         # Called after the wait and before each repeated attempt: a publish re-checks that the run is
         # still its own, so a worker that slept through a long Retry-After cannot write over a resume.
@@ -155,17 +152,19 @@ class CxClient:
         self._session.trust_env = False
         self._session.adapters.clear()
         self._destination: BaseURL | None = None
+        self._hold_until = 0.0  # monotonic time before which no request goes out (a spent rate limit)
         if connection.is_sandbox:
             from .sandbox_adapter import SandboxAdapter  # imports the ORM store lazily
 
             self._session.mount("sandbox://", SandboxAdapter())
         else:
-            self._destination = parse_base_url(connection.base_url)
+            api_root = self.system.api_root if self.system.base_url_has_root else ""
+            self._destination = parse_base_url(connection.base_url, api_root=api_root)
             adapter = GuardedAdapter(self._destination)
             self._session.mount("https://", adapter)
             self._session.mount("http://", adapter)
 
-    def __enter__(self) -> CxClient:
+    def __enter__(self) -> RemoteClient:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -187,7 +186,10 @@ class CxClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
     ) -> RemoteResponse:
-        """Send `method` to REST_ROOT + `path` (already percent-encoded), retrying what is safe.
+        """Send `method` to the system's API root + `path` (already percent-encoded), retrying what is safe.
+
+        `path` may carry its own query (a ``links.next`` taken apart by the
+        caller); `params` are appended to it.
 
         Returns the reply for 2xx (and 304 to a conditional GET). Raises
         RemoteError: permanent for 4xx, redirects and unsafe destinations;
@@ -198,9 +200,9 @@ class CxClient:
         if not path.startswith("/"):
             raise ValueError("path must start with '/'")
         method = method.upper()
-        url = f"{self.connection.base_url}{REST_ROOT}{path}"
+        url = f"{self.connection.api_url}{path}"
         if params:
-            url += "?" + urlencode(params)
+            url += ("&" if "?" in path else "?") + urlencode(params)
         body = None if json_body is None else json.dumps(json_body, ensure_ascii=False).encode("utf-8")
         send_headers = self._headers(headers, has_body=body is not None)
         for attempt in range(1, self.max_attempts + 1):
@@ -212,11 +214,17 @@ class CxClient:
                 raise error
             if attempt < self.max_attempts:
                 self._sleep(wait)
+                if self._hold_until - time.monotonic() <= wait:
+                    self._hold_until = 0.0  # that wait covered the rate-limit pause too
                 if self.before_retry is not None:
                     self.before_retry()
         tries = f"{self.max_attempts} attempt{'s' if self.max_attempts != 1 else ''}"
         raise RemoteError(
-            f"{error.message} (gave up after {tries})", status=error.status, kind=error.kind, ambiguous=error.ambiguous
+            f"{error.message} (gave up after {tries})",
+            status=error.status,
+            kind=error.kind,
+            ambiguous=error.ambiguous,
+            details=error.details,
         )
 
     def pause(self, attempt: int) -> None:
@@ -228,23 +236,16 @@ class CxClient:
     # -- internals ------------------------------------------------------------------------
 
     def _headers(self, extra: Mapping[str, str] | None, *, has_body: bool) -> dict[str, str]:
-        conn = self.connection
-        headers = {
-            "Accept": "application/json",
-            "REST-Framework-Version": conn.framework_version,
-            "User-Agent": USER_AGENT,
-        }
-        if conn.auth_kind == "bearer":
-            headers["Authorization"] = f"Bearer {conn.token}"
-        elif conn.auth_kind == "basic":
-            pair = f"{conn.username}:{conn.password}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        if conn.metadata_context:
-            headers["Metadata-Context"] = f'sandbox="{conn.metadata_context}"'
-        if has_body:
-            headers["Content-Type"] = "application/json"
+        headers = self.system.headers(self.connection, has_body=has_body)
         headers.update(extra or {})
         return headers
+
+    def _pace(self) -> None:
+        """Wait out a spent rate limit before the next request goes out."""
+        wait = self._hold_until - time.monotonic()
+        self._hold_until = 0.0
+        if wait > 0:
+            self._sleep(min(wait, self.retry_after_cap))
 
     def _scrub(self, text: str) -> str:
         """Environment secrets (redact) and this connection's own, which may not be in the environment."""
@@ -262,12 +263,13 @@ class CxClient:
         self, method: str, path: str, url: str, headers: dict[str, str], body: bytes | None, attempt: int
     ) -> RemoteResponse | tuple[RemoteError, float | None]:
         """One try: the response, or the error and the seconds to wait before the next try (None: stop)."""
-        started = time.monotonic()
         status: int | None = None
         reply_headers: dict[str, str] = {}
         text = ""
         error: RemoteError | None = None
         wait: float | None = None
+        self._pace()
+        started = time.monotonic()
         try:
             if self._destination is not None:
                 resolve_checked(self._destination)  # DNS may have changed since the settings were read
@@ -303,6 +305,10 @@ class CxClient:
             error = RemoteError(reason, kind="connection", ambiguous=sent)
         except requests.exceptions.RequestException as exc:
             error = RemoteError(f"request failed: {shorten(str(exc), 300)}", kind="connection", permanent=True)
+        if status is not None:
+            pause = self.system.pause_before_next({k.lower(): v for k, v in reply_headers.items()})
+            if pause > 0:
+                self._hold_until = time.monotonic() + min(pause, self.retry_after_cap)
         if error is None and status is not None:
             error, wait = self._judge(status, reply_headers, text, attempt)
         elif error is not None and not error.permanent:
@@ -332,15 +338,16 @@ class CxClient:
                 permanent=True,
             ), None
         reason = http.client.responses.get(status, "")
-        message = message_from_body(text, lowered.get("content-type", "")) or no_details_message(status, reason)
+        message, details = self.system.error(status, reason, text, lowered.get("content-type", ""))
         if status in RETRYABLE_STATUSES:
-            retry_after = retry_after_seconds(lowered.get("retry-after"))
+            retry_after = self.system.retry_wait(status, lowered)
             # A gateway's 502/504 may hide a request the pod carried out; 429 and 503 say it did not.
             ambiguous = status in (502, 504)
-            error = RemoteError(message, status=status, permanent=False, ambiguous=ambiguous)
+            error = RemoteError(message, status=status, permanent=False, ambiguous=ambiguous, details=details)
             return error, self._delay(attempt, retry_after)
         # 500 may be a deterministic failure: not retried, but a later resume may work.
-        return RemoteError(message, status=status, permanent=status < 500 or status in (501, 505)), None
+        permanent = status < 500 or status in (501, 505)
+        return RemoteError(message, status=status, permanent=permanent, details=details), None
 
     def _success(self, status: int, headers: dict[str, str], text: str) -> RemoteResponse:
         data = None
@@ -379,6 +386,7 @@ class CxClient:
             response_headers={k: self._scrub(v) for k, v in redact_headers(reply_headers).items()},
             response_body=shorten(self._scrub(text), BODY_LIMIT),
             error=error.message if error else "",
+            system=self.system.key,
         )
         level = logging.INFO if error is None else logging.WARNING
         logger.log(
@@ -392,7 +400,7 @@ class CxClient:
             f": {exchange.error}" if exchange.error else "",
             extra={
                 "event": "remote_exchange",
-                "system": self.system,
+                "system": self.system.key,
                 "connection": self.connection.name,
                 "method": method,
                 "path": path,
@@ -405,3 +413,7 @@ class CxClient:
         if self.on_exchange is not None:
             # A failing journal must not be mistaken for a failed request: let it raise.
             self.on_exchange(exchange)
+
+
+# The name the CX Sales code (and its tests) have always used: the same client.
+CxClient = RemoteClient

@@ -1,4 +1,4 @@
-"""Named connections to CX Sales pods, read from the environment.
+"""Named connections to the remote systems (CX Sales pods, Outreach), read from the environment.
 
 One connection is always there: ``default`` from ``CX_BASE_URL`` and friends,
 or the built-in sandbox when ``CX_BASE_URL`` is unset, so a fresh checkout
@@ -19,6 +19,12 @@ publishes somewhere harmless. More come from ``CX_CONNECTIONS=dev,prod`` with
 | ``REQUIRE_APPROVAL`` | ``true``/``false``: publishing needs an approval of exactly the content sent; |
 |                      | default ``true``, except for the built-in sandbox (``false``) |
 
+Outreach connections (``system="outreach"``) follow the same pattern with
+the prefix ``OUTREACH_``: ``OUTREACH_BASE_URL`` (unset = the built-in
+sandbox; else ``https://host/api/v2``) and ``OUTREACH_TOKEN`` (Bearer,
+required for a real remote), more with ``OUTREACH_CONNECTIONS=eu,us`` and
+``OUTREACH_EU_BASE_URL``, ``OUTREACH_EU_TOKEN``.
+
 The environment is read when asked, not at import, so tests pass a mapping
 and nothing is cached that could go stale. Errors name the variable, never
 its value: the value might be a password.
@@ -36,12 +42,14 @@ from typing import Any, Literal
 from ..redaction import credential_forms
 from .cx_fields import catalogue, find_field
 from .errors import ConnectionConfigError
+from .systems import CX_SALES, OUTREACH, RemoteSystem, system_named
 from .url_safety import SANDBOX_BASE_URL, check_base_url
 
 __all__ = [
     "DEFAULT_FRAMEWORK_VERSION",
     "SANDBOX_BASE_URL",
     "Connection",
+    "connection_names",
     "get_connection",
     "list_connections",
 ]
@@ -58,7 +66,7 @@ _JSON_LIMIT = 20_000  # characters; these are small maps, a bigger value is a mi
 
 @dataclass(frozen=True)
 class Connection:
-    """Where and as whom to talk to CX Sales. repr/str never show the secrets."""
+    """Where and as whom to talk to a remote system (CX Sales unless `system` says). repr/str never show secrets."""
 
     name: str
     base_url: str
@@ -73,6 +81,9 @@ class Connection:
     codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
     # {"StatusCode": "DRAFT"}: pod attribute names of the orchestration header
     header_defaults: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    # Which remote system this is (systems.SYSTEMS): "cx_sales" or "outreach".
+    system: str = CX_SALES.key
+
     # Publishing here needs an approval of the exact content (issue 10); None: the default for the kind.
     require_approval_setting: bool | None = None
 
@@ -87,6 +98,16 @@ class Connection:
     def is_sandbox(self) -> bool:
         """True for the built-in sandbox (in-process emulator, no network)."""
         return self.base_url == SANDBOX_BASE_URL
+
+    @property
+    def remote_system(self) -> RemoteSystem:
+        """The system's protocol particulars (headers, media type, rate limits, errors)."""
+        return system_named(self.system)
+
+    @property
+    def api_url(self) -> str:
+        """What request paths are appended to: the base URL and the system's API root."""
+        return self.remote_system.api_url(self.base_url)
 
     @property
     def auth_kind(self) -> AuthKind:
@@ -112,6 +133,8 @@ class Connection:
 
     def describe_safe(self) -> dict[str, str]:
         """What may be shown or logged about this connection: never a credential."""
+        if self.system != CX_SALES.key:
+            return {"name": self.name, "system": self.system, "base_url": self.base_url, "auth_kind": self.auth_kind}
         return {
             "name": self.name,
             "base_url": self.base_url,
@@ -129,8 +152,8 @@ class Connection:
         }
 
 
-def _connection_names(environ: Mapping[str, str]) -> list[str]:
-    raw = environ.get("CX_CONNECTIONS", "")
+def _connection_names(environ: Mapping[str, str], prefix: str = CX_SALES.env_prefix) -> list[str]:
+    raw = environ.get(f"{prefix}_CONNECTIONS", "")
     names: list[str] = []
     for item in raw.split(","):
         name = item.strip().lower()
@@ -138,14 +161,41 @@ def _connection_names(environ: Mapping[str, str]) -> list[str]:
             continue
         if not _NAME.match(name):
             raise ConnectionConfigError(
-                f"CX_CONNECTIONS: {name[:30]!r} is not a valid connection name "
+                f"{prefix}_CONNECTIONS: {name[:30]!r} is not a valid connection name "
                 "(a letter, then letters, digits or '_', at most 30)."
             )
         if name == "default":
-            raise ConnectionConfigError("CX_CONNECTIONS must not list 'default': it comes from CX_BASE_URL.")
+            raise ConnectionConfigError(
+                f"{prefix}_CONNECTIONS must not list 'default': it comes from {prefix}_BASE_URL."
+            )
         if name not in names:
             names.append(name)
     return names
+
+
+def _read_outreach(environ: Mapping[str, str], name: str) -> Connection:
+    """An Outreach connection: a base URL ending with /api/v2 (or the sandbox) and a Bearer token."""
+    prefix = "OUTREACH_" if name == "default" else f"OUTREACH_{name.upper()}_"
+    base_url = environ.get(prefix + "BASE_URL", "").strip()
+    if not base_url:
+        if name != "default":
+            raise ConnectionConfigError(
+                f"Outreach connection {name!r}: {prefix}BASE_URL is not set "
+                f"(use {SANDBOX_BASE_URL} for the built-in sandbox)."
+            )
+        base_url = SANDBOX_BASE_URL
+    try:
+        base_url = check_base_url(base_url, resolve=False, api_root=OUTREACH.api_root)
+    except ConnectionConfigError as exc:
+        raise type(exc)(f"Outreach connection {name!r} ({prefix}BASE_URL): {exc.message}") from None
+    token = environ.get(prefix + "TOKEN", "").strip()
+    if _HEADER_UNSAFE.search(token):
+        raise ConnectionConfigError(f"Outreach connection {name!r}: {prefix}TOKEN contains a control character.")
+    if not token and base_url != SANDBOX_BASE_URL:
+        raise ConnectionConfigError(
+            f"Outreach connection {name!r}: {prefix}TOKEN is not set (Outreach needs a Bearer token)."
+        )
+    return Connection(name=name, base_url=base_url, token=token, system=OUTREACH.key)
 
 
 def _read(environ: Mapping[str, str], name: str) -> Connection:
@@ -312,22 +362,36 @@ def _header_defaults(raw: str, variable: str, name: str) -> dict[str, Any]:
     return defaults
 
 
-def get_connection(name: str = "default", environ: Mapping[str, str] | None = None) -> Connection:
-    """The connection called `name`, read from `environ` (default: os.environ).
+_READERS = {CX_SALES.key: _read, OUTREACH.key: _read_outreach}
+
+
+def connection_names(environ: Mapping[str, str] | None = None, *, system: str = CX_SALES.key) -> list[str]:
+    """The names of `system`'s connections, ``default`` first; raises ConnectionConfigError for a bad list."""
+    env = os.environ if environ is None else environ
+    return ["default", *_connection_names(env, system_named(system).env_prefix)]
+
+
+def get_connection(
+    name: str = "default", environ: Mapping[str, str] | None = None, *, system: str = CX_SALES.key
+) -> Connection:
+    """The connection of `system` called `name`, read from `environ` (default: os.environ).
 
     Raises ConnectionConfigError for an unknown name, a missing or unsafe base
-    URL (UnsafeURLError), half-set Basic credentials or a bad framework version.
+    URL (UnsafeURLError), half-set Basic credentials, a missing Outreach token
+    or a bad framework version.
     """
     env = os.environ if environ is None else environ
     key = (name or "").strip().lower()
-    names = _connection_names(env)  # validated even for "default": a typo there should not go unnoticed
+    prefix = system_named(system).env_prefix
+    names = _connection_names(env, prefix)  # validated even for "default": a typo there should not go unnoticed
     if key != "default" and key not in names:
         known = ", ".join(["default", *names])
-        raise ConnectionConfigError(f"Unknown connection {name[:30]!r}; configured: {known}.")
-    return _read(env, key)
+        what = "connection" if system == CX_SALES.key else f"{system_named(system).label} connection"
+        raise ConnectionConfigError(f"Unknown {what} {name[:30]!r}; configured: {known}.")
+    return _READERS[system](env, key)
 
 
-def list_connections(environ: Mapping[str, str] | None = None) -> list[Connection]:
-    """Every configured connection, ``default`` first, then CX_CONNECTIONS in order."""
+def list_connections(environ: Mapping[str, str] | None = None, *, system: str = CX_SALES.key) -> list[Connection]:
+    """Every configured connection of `system`, ``default`` first, then <PREFIX>_CONNECTIONS in order."""
     env = os.environ if environ is None else environ
-    return [_read(env, name) for name in ["default", *_connection_names(env)]]
+    return [_READERS[system](env, name) for name in connection_names(env, system=system)]

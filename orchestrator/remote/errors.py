@@ -110,10 +110,48 @@ def message_from_body(text: str, content_type: str = "") -> str:
     return shorten(re.sub(r"\s+", " ", text))
 
 
-def no_details_message(status: int, reason: str = "") -> str:
+def no_details_message(status: int, reason: str = "", system_label: str = "CX Sales") -> str:
     """What to say when the remote answered an error with an empty body (ADF 12.2.1.4+ does for a 500)."""
     phrase = f" ({reason})" if reason else ""
-    return f"CX Sales answered {status}{phrase} with no details."
+    return f"{system_label} answered {status}{phrase} with no details."
+
+
+def jsonapi_problems(text: str) -> list[dict[str, str]]:
+    """The ``errors[]`` of a JSON:API error body as {id, title, detail, pointer}; [] when it is not one.
+
+    Outreach spells the human text ``detail`` in its OpenAPI and ``details``
+    in its own 415 example: both are read. ``source.pointer`` (e.g.
+    ``/data/attributes/name``) says which attribute a validation error is
+    about. Values are plain text, each cut to a sensible length.
+    """
+    text = (text or "").strip()
+    if not text.startswith("{"):
+        return []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(errors, list):
+        return []
+    problems = []
+    for entry in errors:
+        if not isinstance(entry, dict):
+            continue
+        source = entry.get("source") if isinstance(entry.get("source"), dict) else {}
+
+        def text_of(value: Any, limit: int) -> str:
+            return shorten(value, limit) if isinstance(value, str) else ""
+
+        problem = {
+            "id": text_of(entry.get("id"), 80),
+            "title": text_of(entry.get("title"), 200),
+            "detail": text_of(entry.get("detail"), 500) or text_of(entry.get("details"), 500),
+            "pointer": text_of(source.get("pointer"), 200),
+        }
+        if any(problem.values()):
+            problems.append(problem)
+    return problems
 
 
 class RemoteError(Exception):
@@ -126,6 +164,8 @@ class RemoteError(Exception):
     - ``ambiguous``: True when the request may have been carried out although
       no success came back (a timeout, a dropped connection, 502/504 from a
       gateway): before repeating a request that is not safe to repeat, look.
+    - ``details``: the remote's problems one by one when its error body lists
+      them in a known shape (JSON:API: ``{"id", "title", "detail", "pointer"}``).
     """
 
     def __init__(
@@ -136,12 +176,14 @@ class RemoteError(Exception):
         permanent: bool = False,
         kind: ErrorKind = "http",
         ambiguous: bool = False,
+        details: tuple[dict[str, str], ...] = (),
     ) -> None:
         self.message = shorten(message) or "remote call failed"
         self.status = status
         self.permanent = permanent
         self.kind = kind
         self.ambiguous = ambiguous
+        self.details = tuple(details)
         super().__init__(self.message)
 
     @property

@@ -1,9 +1,11 @@
-"""The transport for ``sandbox://builtin``: requests hands the request to the in-process emulator.
+"""The transport for ``sandbox://builtin``: requests hands the request to the in-process emulators.
 
-Mounted by CxClient for the built-in sandbox, so publishing to the sandbox
+Mounted by the client for the built-in sandbox, so publishing to the sandbox
 runs exactly the code that publishing to CX Sales runs (headers, retries,
 journal); only the last step differs. No socket, no web server: it works
 from a management command too. The sandbox does not check credentials.
+Which emulator answers is decided by the path (`sandbox.remotes`): CX Sales
+under its REST root, Outreach under /api/v2.
 
 The pod profile is the SANDBOX_PROFILE setting, read on every request (so a
 test's settings override applies at once); the data it stores records which
@@ -23,37 +25,28 @@ from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPResponse
 
+from ..sandbox.remotes import SandboxRemotes
 from .emulator import CxEmulator
-from .emulator_profiles import DEFAULT_PROFILE, PodProfile
+from .emulator_profiles import PodProfile
 from .store import Store
-from .url_safety import SANDBOX_BASE_URL
 
 logger = logging.getLogger("orchestrator.remote.sandbox")
 
 
 class SandboxAdapter(HTTPAdapter):
-    """Answers sandbox:// requests with CxEmulator over the database store (or the given one).
+    """Answers sandbox:// requests with the sandbox's emulators over the database (or the given CX store).
 
-    `profile` fixes the pod profile; by default it is settings.SANDBOX_PROFILE.
+    `profile` fixes the CX pod profile; by default it is settings.SANDBOX_PROFILE.
     """
 
     def __init__(self, store: Store | None = None, *, profile: str | PodProfile | None = None) -> None:
         super().__init__(max_retries=0)
-        self._store = store
-        self._profile = profile
-        self._emulator: CxEmulator | None = None
+        self.remotes = SandboxRemotes(profile=profile, cx_store=store)
 
     @property
     def emulator(self) -> CxEmulator:
-        wanted = self._profile if self._profile is not None else _configured_profile()
-        name = wanted.name if isinstance(wanted, PodProfile) else wanted
-        if self._emulator is None or self._emulator.profile.name != name:
-            if self._store is None:
-                from .sandbox_store import DbStore  # the ORM only when a request is made
-
-                self._store = DbStore()
-            self._emulator = CxEmulator(self._store, base_url=SANDBOX_BASE_URL, profile=wanted)
-        return self._emulator
+        """The CX Sales emulator (the one most tests look at)."""
+        return self.remotes.cx
 
     def send(self, request: PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any) -> Response:
         url = urlsplit(request.url or "")
@@ -62,7 +55,7 @@ class SandboxAdapter(HTTPAdapter):
             body = body.encode("utf-8")
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         try:
-            status, headers, content = self.emulator.handle(
+            status, headers, content = self.remotes.handle(
                 request.method or "GET", url.path, query, dict(request.headers), body
             )
         except Exception:
@@ -79,9 +72,3 @@ class SandboxAdapter(HTTPAdapter):
             decode_content=False,
         )
         return self.build_response(request, raw)
-
-
-def _configured_profile() -> str:
-    from django.conf import settings  # only the sandbox reads settings; the emulator never does
-
-    return getattr(settings, "SANDBOX_PROFILE", DEFAULT_PROFILE)

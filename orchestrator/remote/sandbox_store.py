@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 
-from ..models.sandbox import PROFILE_KEY, SandboxOrchestration, SandboxSequence, SandboxStage
+from ..models.sandbox import PROFILE_KEY, SandboxOrchestration, SandboxOutreachStage, SandboxSequence, SandboxStage
 from .store import StoredOrchestration, StoredStage, stage_order
 
 ID_SEQUENCE = "row_id"
@@ -96,14 +96,17 @@ class DbStore:
 
 
 def sandbox_reset() -> dict[str, int]:
-    """Empty the built-in sandbox (the "reset sandbox" button): every orchestration, stage and id counter.
+    """Empty the built-in sandbox (the "reset sandbox" button): every emulated remote and every id counter.
 
-    Returns how many orchestrations and stages were removed, for the message shown to the user.
+    CX Sales orchestrations and stages, Outreach opportunity stages. Returns
+    how many of each were removed, for the message shown to the user.
     """
     with transaction.atomic():
         stages = SandboxStage.objects.count()
         orchestrations = SandboxOrchestration.objects.count()
+        outreach_stages = SandboxOutreachStage.objects.count()
         SandboxStage.objects.all().delete()
         SandboxOrchestration.objects.all().delete()
+        SandboxOutreachStage.objects.all().delete()
         SandboxSequence.objects.all().delete()
-    return {"orchestrations": orchestrations, "stages": stages}
+    return {"orchestrations": orchestrations, "stages": stages, "outreach_stages": outreach_stages}

@@ -7,6 +7,8 @@ forgery). The rules, applied without opening any socket:
 - ``https://host[:port]`` only; ``http`` only for loopback (``127.0.0.0/8``,
   ``::1``, ``localhost``), which is where the local fakes listen;
 - no user info, path, query or fragment (the REST root is added by the client);
+  a system whose base URL names its API root (Outreach: ``https://…/api/v2``)
+  may carry exactly that path, and nothing else;
 - IP literals, in whatever spelling the C resolver accepts (``2130706433``,
   ``0xA9FEA9FE``, ``0251.0376.0251.0376``, ``127.1``), are decoded and must be
   public or loopback: private, CGNAT, link-local, cloud-metadata, unspecified,
@@ -75,7 +77,7 @@ class BaseURL:
     host: str  # as written (lower case, IPv6 without brackets)
     port: int | None
     address: IPAddress | None  # decoded literal, None for a host name
-    normalized: str  # scheme://host[:port] with the address in canonical form
+    normalized: str  # scheme://host[:port][api root] with the address in canonical form
 
     @property
     def is_loopback(self) -> bool:
@@ -210,9 +212,11 @@ def _parse_host(host: str, bracketed: bool) -> IPAddress | None:
     return None
 
 
-def parse_base_url(url: str) -> BaseURL:
+def parse_base_url(url: str, *, api_root: str = "") -> BaseURL:
     """Apply every rule that needs no network; return the parsed, normalized URL.
 
+    `api_root` ("/api/v2") is the one path the URL may carry (with or without
+    a trailing slash, or none at all); the normalized URL always ends with it.
     Raises UnsafeURLError with a message that says what to change.
     """
     if not isinstance(url, str) or not url.strip():
@@ -239,7 +243,10 @@ def parse_base_url(url: str) -> BaseURL:
         )
     if "?" in url or "#" in url:
         raise UnsafeURLError("Refused base URL: it must not contain a query (?…) or a fragment (#…).")
-    if parts.path not in ("", "/"):
+    if api_root:
+        if parts.path not in ("", "/", api_root, api_root + "/"):
+            raise UnsafeURLError(f"Refused base URL: its path must be {api_root} (scheme://host[:port]{api_root}).")
+    elif parts.path not in ("", "/"):
         raise UnsafeURLError(
             f"Refused base URL: it must be scheme://host[:port] only, without a path; "
             f"the REST root {REST_ROOT} is added automatically."
@@ -263,7 +270,7 @@ def parse_base_url(url: str) -> BaseURL:
             raise _refuse(host, f"that is {address}, {problem}" if legacy else problem)
     shown_host = host if address is None else (f"[{address}]" if address.version == 6 else str(address))
     shown_port = "" if port in (None, _DEFAULT_PORTS[scheme]) else f":{port}"
-    parsed = BaseURL(scheme, host, port, address, f"{scheme}://{shown_host}{shown_port}")
+    parsed = BaseURL(scheme, host, port, address, f"{scheme}://{shown_host}{shown_port}{api_root}")
     if scheme == "http" and not parsed.is_loopback:
         raise _refuse(host, "plain http is only allowed for loopback (127.0.0.1, ::1, localhost); use https")
     return parsed
@@ -305,9 +312,10 @@ def check_peer(parsed: BaseURL, address: IPAddress | str) -> None:
         raise _refuse(parsed.host, f"resolves to {ip}, {problem}")
 
 
-def check_base_url(url: str, *, resolve: bool = True) -> str:
+def check_base_url(url: str, *, resolve: bool = True, api_root: str = "") -> str:
     """Raise UnsafeURLError unless requests may go to `url`; return its normalized form.
 
+    `api_root` is the path a system's base URL carries (see parse_base_url).
     The static rules run first, before any socket or DNS lookup. With
     ``resolve=True`` (the default, and what the client does before every
     request) the host name is then resolved and each address checked.
@@ -315,7 +323,7 @@ def check_base_url(url: str, *, resolve: bool = True) -> str:
     """
     if url == SANDBOX_BASE_URL:
         return url
-    parsed = parse_base_url(url)
+    parsed = parse_base_url(url, api_root=api_root)
     if resolve:
         resolve_checked(parsed)
     return parsed.normalized

@@ -48,7 +48,7 @@ from .snapshots import SNAPSHOT_FORMAT, DeletionSummary, deletion_snapshot, dele
 # What a user may change on each kind of object (everything else is managed here).
 EDITABLE_FIELDS: dict[type[Model], tuple[str, ...]] = {
     Orchestration: ("name", "description", "object_code", "lifecycle_attribute_name", "association_rank"),
-    Stage: ("name", "description", "lifecycle_attr_value"),
+    Stage: ("name", "description", "lifecycle_attr_value", "outreach_color", "outreach_is_closed"),
     StageObjective: ("name", "description"),
     Step: ("name", "step_type", *COMMON_STEP_SETTINGS, *TYPE_SPECIFIC_SETTINGS),
     StepTask: ("activity_template_id", "activity_id", "smart_action_id", "assigned_to"),
@@ -312,7 +312,7 @@ def stage_create(*, orchestration: Orchestration, user, values: Mapping[str, Any
 
 
 def stage_update(*, stage: Stage, user, expected_version: int, values: Mapping[str, Any]) -> Stage:
-    """Change a stage's name, description or lifecycle value. Raises StaleEdit."""
+    """Change a stage's name, description, lifecycle value or Outreach settings. Raises StaleEdit."""
     return _update(stage, user, expected_version, values)
 
 

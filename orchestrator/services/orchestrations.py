@@ -31,6 +31,20 @@ def orchestration_suggest_number() -> str:
     raise RuntimeError("could not suggest an unused orchestration number")
 
 
+def orchestration_number_free(number: str) -> str:
+    """`number` stripped, when a new orchestration may take it; else ValidationError on `number` saying why.
+
+    It must be a valid public number (models.numbers) and never have been
+    issued (numbers are never reused, not even after a deletion).
+    """
+    number = number.strip()
+    if problem := number_problem(number):
+        raise ValidationError({"number": problem})
+    if IssuedNumber.objects.filter(number=number).exists() or Orchestration.objects.filter(number=number).exists():
+        raise ValidationError({"number": f"The number {number} is already used; numbers are never reused."})
+    return number
+
+
 def orchestration_create(*, user, number: str, values: Mapping[str, Any]) -> Orchestration:
     """Create an empty draft orchestration under a number the user chose (or accepted).
 
@@ -38,12 +52,8 @@ def orchestration_create(*, user, number: str, values: Mapping[str, Any]) -> Orc
     object, even after this one is deleted. Raises ValidationError (on
     `number`) when it was used before, including by a concurrent request.
     """
-    number = number.strip()
-    if problem := number_problem(number):
-        raise ValidationError({"number": problem})
+    number = orchestration_number_free(number)
     taken = ValidationError({"number": f"The number {number} is already used; numbers are never reused."})
-    if IssuedNumber.objects.filter(number=number).exists() or Orchestration.objects.filter(number=number).exists():
-        raise taken
     orch = Orchestration(number=number, updated_by=_user(user))
     _apply(orch, values)
     orch.full_clean(validate_unique=False)  # the number was checked just above, with a clearer message

@@ -34,6 +34,7 @@ from .compatibility.resolve import Dialect
 from .compatibility.wire import RemoteStage, comparable_stage, read_header, read_stage
 from .describe_check import connection_dialect
 from .documents import DocumentInvalid, orchestration_import
+from .outreach_settings import keep_outreach_settings
 from .payload import build_stage_payloads, document_hash
 from .publish_run import client_options
 from .remote_ids import as_int, store_remote_ids
@@ -142,6 +143,7 @@ def orchestration_pull(*, number: str, connection_name: str = "default", user=No
             kind="invalid",
         )
     document, remote_stages = remote_document(tree, dialect)
+    document = keep_outreach_settings(document)  # CX Sales never holds them: the draft's own stay
     orchestration_id = as_int(tree.get("OrchestrationId"))
 
     try:

@@ -46,12 +46,14 @@ class PullForm(forms.Form):
             raise forms.ValidationError(exc.message) from exc
 
 
-def _context(form: PullForm | None = None) -> dict:
+def connections_context(form: PullForm | None = None) -> dict:
+    """The Connections page: the CX Sales connections (with their publish counts) and the Outreach ones."""
     overview = selectors.connection_overview()
     counts = selectors.connection_run_counts()
     return {
         "rows": [(info, counts.get(info.name, {})) for info in overview],
         "pull_form": form or PullForm(overview=overview, auto_id="pull-%s"),
+        "outreach_connections": selectors.connection_overview(system="outreach"),
     }
 
 
@@ -59,7 +61,7 @@ def _context(form: PullForm | None = None) -> dict:
 @view_runs_required
 def connections(request):
     """Every configured connection: where it points and how it authenticates, never a credential."""
-    return render(request, PAGE, _context())
+    return render(request, PAGE, connections_context())
 
 
 @require_POST
@@ -88,7 +90,7 @@ def pull_orchestration(request):
     if request.htmx:
         html = render_to_string(f"{PAGE}#pull-form", ctx, request) + messages_oob(request)
         return HttpResponse(html, status=INVALID)
-    page = _context(form)
+    page = connections_context(form)
     page.update(ctx)
     return render(request, PAGE, page, status=INVALID)
 
@@ -112,6 +114,6 @@ def connection_check(request, name: str):
     ctx = {"check": result, "check_error": error, "checked_name": name[:40]}
     if request.htmx:
         return render(request, f"{PAGE}#check-report", ctx, status=status)
-    page = _context()
+    page = connections_context()
     page.update(ctx)
     return render(request, PAGE, page, status=status)

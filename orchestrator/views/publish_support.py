@@ -28,13 +28,13 @@ BODY_LIMIT = 20_000
 INVALID = 422  # invalid input: htmx is configured to swap 422 answers, so the message shows in place
 
 
-def connection_picker(connection_name: str) -> tuple[dict, int]:
-    """The connection picker's context and HTTP status: every connection, the chosen one, an error.
+def connection_picker(connection_name: str, *, system: str = "cx_sales") -> tuple[dict, int]:
+    """The connection picker's context and HTTP status: every connection of `system`, the chosen one, an error.
 
     With no name, the first usable connection is chosen. An unknown name is a
     typo in the URL (422); nothing configured at all is not the user's fault (200).
     """
-    overview = selectors.connection_overview()
+    overview = selectors.connection_overview(system=system)
     usable = [info for info in overview if info.usable]
     chosen, error, status = None, "", 200
     try:

@@ -1,4 +1,4 @@
-"""The built-in sandbox page: what the emulated CX Sales holds, and emptying it."""
+"""The built-in sandbox page: what the emulated CX Sales and the emulated Outreach hold, and emptying them."""
 
 from django.contrib import messages
 from django.shortcuts import render
@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors_publish as selectors
+from ..selectors_outreach import outreach_connections, sandbox_outreach_stages
 from ..services.sandbox import sandbox_reset as sandbox_reset_service
 from .publish_support import INVALID, go, publish_required, view_required
 
@@ -20,6 +21,8 @@ def _context() -> dict:
         "orchestrations": orchestrations,
         "stage_total": sum(len(o.stages) for o in orchestrations),
         "sandbox_connections": sandbox_names,
+        "outreach_stages": sandbox_outreach_stages(),
+        "outreach_sandbox_connections": [info.name for info in outreach_connections() if info.is_sandbox],
     }
 
 
@@ -43,6 +46,7 @@ def sandbox_reset(request):
     messages.success(
         request,
         f"Emptied the sandbox: removed {removed['orchestrations']} orchestration(s) and {removed['stages']} "
-        "stage(s). The next publish to it creates them again.",
+        f"stage(s). Outreach: removed {removed['outreach_stages']} opportunity stage(s). "
+        "The next publish or sync to it creates them again.",
     )
     return go(request, reverse("sandbox"))

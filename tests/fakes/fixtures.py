@@ -2,7 +2,10 @@
 
 - ``cx_server``: a FakeCxServer on 127.0.0.1, fresh per test (see tests/fakes/cx_server.py);
 - ``cx_api``: CxSalesApi on it, with fast timeouts; backoff sleeps are recorded in ``sleeps``;
-- ``sandbox_api``: CxSalesApi on the built-in sandbox (database; implies ``db``).
+- ``sandbox_api``: CxSalesApi on the built-in sandbox (database; implies ``db``);
+- ``outreach_server``: a FakeOutreachServer on 127.0.0.1 (see tests/fakes/outreach_server.py);
+- ``outreach_api``: OutreachApi on it, back-off recorded in ``sleeps``;
+- `use_outreach(monkeypatch, server, name)`: point an Outreach connection at a fake through the environment.
 
 Example::
 
@@ -23,8 +26,10 @@ import pytest
 from orchestrator.remote.client import CxClient
 from orchestrator.remote.connections import SANDBOX_BASE_URL, Connection
 from orchestrator.remote.cx import CxSalesApi
+from orchestrator.remote.outreach import OutreachApi
 
 from .cx_server import FakeCxServer
+from .outreach_server import FakeOutreachServer
 
 
 @pytest.fixture
@@ -61,3 +66,33 @@ def sandbox_api(db, sleeps: list[float]) -> Iterator[CxSalesApi]:
         yield CxSalesApi(client)
     finally:
         client.close()
+
+
+@pytest.fixture
+def outreach_server() -> Iterator[FakeOutreachServer]:
+    """A fresh fake Outreach on 127.0.0.1:<free port>, stopped after the test."""
+    server = FakeOutreachServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def outreach_api(outreach_server: FakeOutreachServer, sleeps: list[float]) -> Iterator[OutreachApi]:
+    """OutreachApi on the fake Outreach; waits are recorded in `sleeps` instead of waited."""
+    client = outreach_server.client(sleep=sleeps.append)
+    try:
+        yield OutreachApi(client)
+    finally:
+        client.close()
+
+
+def use_outreach(monkeypatch, server: FakeOutreachServer, name: str = "ci", *, token: str | None = None) -> str:
+    """Point Outreach connection `name` at `server` through the environment, as an operator would."""
+    prefix = "OUTREACH_" if name == "default" else f"OUTREACH_{name.upper()}_"
+    if name != "default":
+        monkeypatch.setenv("OUTREACH_CONNECTIONS", name)
+    monkeypatch.setenv(prefix + "BASE_URL", server.api_url)
+    monkeypatch.setenv(prefix + "TOKEN", server.token if token is None else token)
+    return name

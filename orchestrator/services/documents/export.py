@@ -169,15 +169,30 @@ def stage_document(stage: Stage, *, display_sequence: int | None = None) -> dict
     return doc
 
 
+def stage_outreach(stage: Stage) -> dict[str, Any]:
+    """The stage's Outreach settings as the document keeps them ({} when none is set); never sent to CX Sales."""
+    settings: dict[str, Any] = {}
+    if stage.outreach_color:
+        settings["color"] = stage.outreach_color
+    if stage.outreach_is_closed is not None:
+        settings["isClosed"] = stage.outreach_is_closed
+    return settings
+
+
 def orchestration_document(orch: Orchestration) -> dict[str, Any]:
-    """The import/export document of contract §6: FormatVersion, the header, the stage documents."""
-    return {
-        "FormatVersion": FORMAT_VERSION,
-        **orchestration_header(orch),
-        "Stages": [
-            stage_document(stage, display_sequence=position) for position, stage in enumerate(orch.stages.all(), 1)
-        ],
-    }
+    """The import/export document of contract §6: FormatVersion, the header, the stage documents.
+
+    A stage with Outreach settings carries them last, as ``"Outreach": {"color", "isClosed"}``
+    (an addition to §6 that older documents simply lack); the publish payload never does.
+    """
+    stages = []
+    for position, stage in enumerate(orch.stages.all(), 1):
+        doc = stage_document(stage, display_sequence=position)
+        outreach = stage_outreach(stage)
+        if outreach:
+            doc["Outreach"] = outreach
+        stages.append(doc)
+    return {"FormatVersion": FORMAT_VERSION, **orchestration_header(orch), "Stages": stages}
 
 
 def dumps_document(doc: dict[str, Any]) -> str:
@@ -209,6 +224,8 @@ FIELD_ATTRIBUTES: dict[str, dict[str, str]] = {
         "name": "StageName",
         "description": "StageDescription",
         "lifecycle_attr_value": "LifecycleAttrValue",
+        "outreach_color": "Outreach.color",
+        "outreach_is_closed": "Outreach.isClosed",
     },
     "objective": {
         "number": "StageObjectiveNumber",

@@ -185,6 +185,9 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
             obj.name = stage["StageName"]
             obj.description = stage.get("StageDescription", "")
             obj.lifecycle_attr_value = stage["LifecycleAttrValue"]
+            outreach = stage.get("Outreach", {})  # optional; documents from before issue 8 have none
+            obj.outreach_color = outreach.get("color", "").lower()
+            obj.outreach_is_closed = outreach.get("isClosed")
 
         stage_items.append((json_path("Stages", i), stage, fill_stage))
     stages = upsert(
@@ -193,7 +196,15 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
         stage_items,
         "stage",
         ["orchestration"],
-        ["orchestration", "display_sequence", "name", "description", "lifecycle_attr_value"],
+        [
+            "orchestration",
+            "display_sequence",
+            "name",
+            "description",
+            "lifecycle_attr_value",
+            "outreach_color",
+            "outreach_is_closed",
+        ],
     )
     if problems:
         return orch, created, problems
