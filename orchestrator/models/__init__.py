@@ -12,12 +12,14 @@ from .orchestration import (
     ObjectiveStatus,
     Orchestration,
     OrchestrationStatus,
+    ProblemCache,
     Stage,
     StageObjective,
     Step,
     StepObjectiveAssociation,
     StepTask,
     StepType,
+    bump_tree_revision,
 )
 from .publish import (
     ACTIVE_RUN_STATUSES,
@@ -50,6 +52,7 @@ __all__ = [
     "ObjectiveStatus",
     "Orchestration",
     "OrchestrationStatus",
+    "ProblemCache",
     "PublishAction",
     "PublishReason",
     "PublishRun",
@@ -68,6 +71,7 @@ __all__ = [
     "StepObjectiveAssociation",
     "StepTask",
     "StepType",
+    "bump_tree_revision",
     "issue_number",
     "register_numbers",
 ]

@@ -25,7 +25,7 @@ from typing import Any
 from django.core import serializers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import F, Model
 from django.utils import timezone
 
 from ..models import (
@@ -74,11 +74,15 @@ class OrchestrationArchived(PermissionDenied):
 
 
 def _stamp(orchestration_id: int, user) -> None:
-    """Record who changed the tree and lock its root; refuse archived orchestrations."""
+    """Record who changed the tree and lock its root; refuse archived orchestrations.
+
+    Also counts the write (`tree_revision`), so the designer knows which
+    validated state an edit started from (see `services.problems`).
+    """
     changed = (
         Orchestration.objects.filter(pk=orchestration_id)
         .exclude(status=OrchestrationStatus.ARCHIVED)
-        .update(updated_at=timezone.now(), updated_by=_user(user))
+        .update(updated_at=timezone.now(), updated_by=_user(user), tree_revision=F("tree_revision") + 1)
     )
     if not changed:
         raise OrchestrationArchived("This orchestration is archived and read-only.")

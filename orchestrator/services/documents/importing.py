@@ -122,6 +122,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
         orch = Orchestration(number=number)
     else:
         orch.version += 1
+        orch.tree_revision += 1  # locked above: one write after the state it read
     orch.name = document["OrchestrationName"]
     orch.description = document.get("OrchestrationDescription", "")
     orch.object_code = document["ObjectCode"]
