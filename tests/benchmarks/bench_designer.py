@@ -63,7 +63,7 @@ def test_step_save(benchmark, designer_client, trees):
 
     times = interleaved({size: (lambda s=size: save(s)) for size in SIZES}, rounds(benchmark, 15))
     benchmark.pedantic(lambda: save(200), rounds=rounds(benchmark, 3))
-    assert _report(benchmark, "step save (server)", times, "goal <= 1.2 x") < 50
+    assert _report(benchmark, "step save (server)", times, "goal <= 1.2 x") < 5
 
 
 def test_add_step(benchmark, designer_client, trees):
@@ -81,7 +81,7 @@ def test_add_step(benchmark, designer_client, trees):
 
     times = interleaved({size: (lambda s=size: add(s)) for size in SIZES}, rounds(benchmark, 15), setup=tidy)
     benchmark.pedantic(lambda: add(200), setup=lambda: tidy(200), rounds=rounds(benchmark, 3))
-    assert _report(benchmark, "add step (server)", times, "goal <= 1.2 x") < 50
+    assert _report(benchmark, "add step (server)", times, "goal <= 1.2 x") < 5
 
 
 def test_reorder_steps(benchmark, designer_client, trees):
@@ -98,7 +98,7 @@ def test_reorder_steps(benchmark, designer_client, trees):
 
     times = interleaved({size: (lambda s=size: reorder(s)) for size in SIZES}, rounds(benchmark, 15))
     benchmark.pedantic(lambda: reorder(200), rounds=rounds(benchmark, 3))
-    assert _report(benchmark, "reorder steps (server)", times, "goal <= 1.2 x") < 50
+    assert _report(benchmark, "reorder steps (server)", times, "goal <= 1.2 x") < 5
 
 
 def test_designer_page(benchmark, designer_client, trees):
