@@ -346,7 +346,18 @@ def designer_context(request: HttpRequest, number: str) -> dict[str, Any]:
     problems_service.problems_store(orch, now, cached)
     index = _annotate(orch, stages, {stage.pk: i for i, stage in enumerate(stages, start=1)}, now.count)
     state = ProblemState(facts, now, _shown(request, cached, now))
-    return {**_base_context(request, orch, stages, index), **state.panel(), "problem_state": state}
+    # The row buttons' template (designer.html#row-actions): data-edit-step="…/ITEM-NUMBER/edit/", …
+    row_action_urls = [
+        (f"{action}-{kind}", urls[action])
+        for kind, urls in _RowUrls(orch.number).patterns.items()
+        for action in ("edit", "delete")
+    ]
+    return {
+        **_base_context(request, orch, stages, index),
+        **state.panel(),
+        "problem_state": state,
+        "row_action_urls": row_action_urls,
+    }
 
 
 def fragment_context(
