@@ -4,7 +4,7 @@ import dataclasses
 from typing import Any
 
 from django.core.exceptions import ValidationError as ModelValidationError
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from ... import selectors
@@ -19,6 +19,7 @@ from ...models import (
 )
 from ...validation import COMPLETENESS_CODES, validate_orchestration
 from ..editors import draft_editor_record
+from ..rows import update_rows
 from .checks import (
     DocumentInvalid,
     NumberIndex,
@@ -63,32 +64,6 @@ def _clean(obj, path: str, problems: list[PathProblem], kind: str, exclude: list
         for name, messages in exc.message_dict.items():
             attribute = FIELD_ATTRIBUTES[kind].get(name)
             problems.extend((f"{path}.{attribute}" if attribute else path, message) for message in messages)
-
-
-def _update_rows(model, objs: list, fields: list[str]) -> None:
-    """Write `fields` of each object to its row: one UPDATE statement, executed once per row.
-
-    `bulk_update` builds a single UPDATE with a CASE WHEN per field and row; for
-    the thousand steps of a 200-stage document that is almost a megabyte of SQL,
-    which SQLite takes seconds to compile and Django seconds to build. The same
-    parameterised statement run with `executemany` is compiled once (psycopg
-    pipelines it), and writes exactly the same values.
-    """
-    if not objs:
-        return
-    connection = connections[router.db_for_write(model)]
-    meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in columns)
-    # Identifiers come from the model's own metadata; every value is a parameter.
-    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
-    rows = [
-        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns] + [obj.pk]
-        for obj in objs
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 def _by_sequence(items: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
@@ -182,7 +157,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
             saved[item_number] = obj
         if problems:
             return saved
-        _update_rows(model, to_update, [*fields, "version"])
+        update_rows(model, to_update, [*fields, "version"])
         model.objects.bulk_create(to_create)
         return saved
 
@@ -247,7 +222,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
             obj = steps[step["OrchestrationStepNumber"]]
             obj.success_step = steps[step["SuccessStepNumber"]] if "SuccessStepNumber" in step else None
             obj.failure_step = steps[step["FailureStepNumber"]] if "FailureStepNumber" in step else None
-    _update_rows(Step, list(steps.values()), ["success_step", "failure_step"])
+    update_rows(Step, list(steps.values()), ["success_step", "failure_step"])
 
     task_items = []
     for i, stage in enumerate(document["Stages"]):
