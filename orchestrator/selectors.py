@@ -33,7 +33,8 @@ def _prefetched(instance: Model, relation: tuple[type[Model], str], objects: lis
     (`.filter()`, `.update()`, …) still sees only `instance`'s children.
     """
     _model, name = relation
-    queryset = _EMPTY[relation]._chain()
+    child = _CHILD[relation]
+    queryset = child._default_manager._queryset_class(model=child)
     queryset._deferred_filter = (False, (), {_PARENT_FIELD[relation]: instance})
     queryset._result_cache = objects
     queryset._prefetch_done = True
@@ -41,7 +42,7 @@ def _prefetched(instance: Model, relation: tuple[type[Model], str], objects: lis
 
 
 _RELATIONS = (_STAGES, _OBJECTIVES, _STEPS, _TASKS, _STEP_ASSOCIATIONS, _OBJECTIVE_ASSOCIATIONS)
-_EMPTY = {relation: getattr(relation[0], relation[1]).rel.related_model.objects.all() for relation in _RELATIONS}
+_CHILD = {relation: getattr(relation[0], relation[1]).rel.related_model for relation in _RELATIONS}
 # The field on the child that points at the parent, e.g. Step.stage for Stage.steps.
 _PARENT_FIELD = {relation: getattr(relation[0], relation[1]).rel.field.name for relation in _RELATIONS}
 _STAGE_PARENT = Stage._meta.get_field("orchestration")

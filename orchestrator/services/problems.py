@@ -22,10 +22,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists
 
+from .. import validation
 from ..models import Orchestration, ProblemCache
 from ..validation import Problem, StageFacts, problems_by_stage
 
@@ -34,9 +36,13 @@ from ..validation import Problem, StageFacts, problems_by_stage
 _CROSS_STAGE_CODES = frozenset({"step.link_other_stage", "association.other_stage"})
 
 
+# The rules themselves: problems kept by an older version of validation.py are not this version's answer.
+_RULES = hashlib.sha256(Path(validation.__file__).read_bytes()).hexdigest()
+
+
 def facts_fingerprint(orch: Orchestration, facts: Sequence[StageFacts]) -> str:
-    """What the rules read outside the stage they check: the stages' order, numbers, names and values."""
-    text = json.dumps([orch.pk, [list(f) for f in facts]], ensure_ascii=False, separators=(",", ":"))
+    """The rules, and what they read outside the stage they check: the stages' order, numbers, names, values."""
+    text = json.dumps([_RULES, orch.pk, [list(f) for f in facts]], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

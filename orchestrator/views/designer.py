@@ -35,7 +35,7 @@ from .designer_support import (
 @view_required
 def designer(request, number: str):
     """The whole orchestration as an outline: header, stages, objectives, steps, step tasks, problems."""
-    return render(request, TEMPLATE, designer_context(request, number))
+    return render(request, TEMPLATE, designer_context(request, number, page=True))
 
 
 def _header_form(orch: Orchestration, data=None) -> OrchestrationHeaderForm:

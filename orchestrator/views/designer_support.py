@@ -32,6 +32,7 @@ from ..services import drafts
 from ..services import problems as problems_service
 from ..services.problems import DraftProblems
 from ..validation import StageFacts, validate_orchestration, validate_stages
+from . import designer_cache
 
 TEMPLATE = "orchestrator/designer.html"
 
@@ -333,8 +334,13 @@ def _base_context(request: HttpRequest, orch: Orchestration, stages: list[Stage]
     }
 
 
-def designer_context(request: HttpRequest, number: str) -> dict[str, Any]:
-    """Everything the designer page and its fragments render from: the whole tree, validated (fixed query count)."""
+def designer_context(request: HttpRequest, number: str, *, page: bool = False) -> dict[str, Any]:
+    """Everything the designer page and its fragments render from: the whole tree, validated (fixed query count).
+
+    With `page`, each stage's markup is also made (`stage.html`), from the
+    cache of stages whose content is unchanged (designer_cache); only the
+    other stages are labelled and rendered.
+    """
     try:
         orch = selectors.orchestration_tree(number)
     except Orchestration.DoesNotExist as exc:
@@ -344,20 +350,40 @@ def designer_context(request: HttpRequest, number: str) -> dict[str, Any]:
     facts = [StageFacts(s.pk, s.number, s.name, s.lifecycle_attr_value) for s in stages]
     now = problems_service.draft_problems(orch, facts, validate_orchestration(orch))
     problems_service.problems_store(orch, now, cached)
-    index = _annotate(orch, stages, {stage.pk: i for i, stage in enumerate(stages, start=1)}, now.count)
+    positions = {stage.pk: i for i, stage in enumerate(stages, start=1)}
     state = ProblemState(facts, now, _shown(request, cached, now))
+    if not page:
+        index = _annotate(orch, stages, positions, now.count)
+        return {**_base_context(request, orch, stages, index), **state.panel(), "problem_state": state}
+
+    orch.ui_label = describe(orch)
     # The row buttons' template (designer.html#row-actions): data-edit-step="…/ITEM-NUMBER/edit/", …
     row_action_urls = [
         (f"{action}-{kind}", urls[action])
         for kind, urls in _RowUrls(orch.number).patterns.items()
         for action in ("edit", "delete")
     ]
-    return {
-        **_base_context(request, orch, stages, index),
+    ctx = {
+        **_base_context(request, orch, stages, {}),
         **state.panel(),
         "problem_state": state,
         "row_action_urls": row_action_urls,
     }
+    keys = {
+        stage.pk: designer_cache.stage_key(
+            TEMPLATE,
+            orch.number,
+            ctx["editable"],
+            designer_cache.stage_signature(stage, position=positions[stage.pk], problem_count=now.count(stage.number)),
+        )
+        for stage in stages
+    }
+    html = designer_cache.render_stages(
+        request, TEMPLATE, ctx, stages, keys, lambda missing: _annotate(orch, missing, positions, now.count)
+    )
+    for stage in stages:
+        stage.html = html[stage.pk]
+    return ctx
 
 
 def fragment_context(
