@@ -70,7 +70,6 @@ def _assemble(stages: list[Stage], children: Q) -> None:
     association with an objective elsewhere. What they point at is loaded too
     (one more query each, only when there are some).
     """
-    by_stage = {stage.pk: stage for stage in stages}
     objectives = list(StageObjective.objects.filter(children).order_by("display_sequence"))
     steps = list(Step.objects.filter(children).order_by("display_sequence"))
     step_filter = Q(**{f"step__{key}": value for key, value in children.children})
@@ -83,7 +82,12 @@ def _assemble(stages: list[Stage], children: Q) -> None:
         .select_related("step")
         .order_by("step__display_sequence")
     )
+    _wire(stages, objectives, steps, tasks, associations, served_from_outside)
 
+
+def _wire(stages, objectives, steps, tasks, associations, served_from_outside) -> None:
+    """Fill every relation cache the tree reads from these rows (each list in display order)."""
+    by_stage = {stage.pk: stage for stage in stages}
     objectives_by_stage, steps_by_stage = _grouped(objectives, "stage_id"), _grouped(steps, "stage_id")
     for stage in stages:
         _prefetched(stage, _OBJECTIVES, objectives_by_stage.get(stage.pk, []))
@@ -145,6 +149,29 @@ def orchestration_tree(number: str) -> Orchestration:
         _STAGE_PARENT.set_cached_value(stage, orch)
     _prefetched(orch, _STAGES, stages)
     _assemble(stages, Q(stage__orchestration=orch.pk))
+    return orch
+
+
+def tree_of(orch: Orchestration, *, stages, objectives, steps, tasks, associations) -> Orchestration:
+    """`orch` as `orchestration_tree` would load it, from rows already in memory (an import's, just written).
+
+    The rows must be every row of the tree, as stored; they are put in
+    display order here. No query.
+    """
+    by_sequence = lambda row: row.display_sequence  # noqa: E731
+    stages = sorted(stages, key=by_sequence)
+    objective_sequence = {objective.pk: objective.display_sequence for objective in objectives}
+    for stage in stages:
+        _STAGE_PARENT.set_cached_value(stage, orch)
+    _prefetched(orch, _STAGES, stages)
+    _wire(
+        stages,
+        sorted(objectives, key=by_sequence),
+        sorted(steps, key=by_sequence),
+        sorted(tasks, key=by_sequence),
+        sorted(associations, key=lambda a: objective_sequence[a.objective_id]),
+        [],
+    )
     return orch
 
 

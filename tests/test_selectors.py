@@ -104,3 +104,45 @@ def _walk_stages(stages):
             len(objective.associations.all())
         for step in stage.steps.all():
             len(step.tasks.all()), [a.objective.number for a in step.associations.all()], step.success_step
+
+
+@pytest.mark.django_db
+def test_an_import_validates_the_rows_it_wrote_exactly_as_they_read_back():
+    """The importer assembles the tree from the rows it has just written (tree_of): same tree, same problems."""
+    import copy
+
+    from orchestrator.services.documents.export import orchestration_document
+    from orchestrator.services.documents.importing import orchestration_import
+    from orchestrator.validation import validate_orchestration
+    from tests.benchmarks.shapes import bench_document
+
+    document = bench_document(4, "TREEOF")
+    orchestration_import(document=document)
+    changed = copy.deepcopy(document)
+    second = changed["Stages"][1]
+    second["Steps"] = [s for s in second["Steps"] if s["StepType"] != "WAIT"]  # its association goes too
+    next(s for s in second["Steps"] if s["StepType"] == "APPOINTMENT").pop("SuccessStepNumber")
+    second["StepObjectivesAssociations"] = [
+        a
+        for a in second["StepObjectivesAssociations"]
+        if a["OrchestrationStepNumber"] in {s["OrchestrationStepNumber"] for s in second["Steps"]}
+    ]
+    second["StepObjectivesAssociations"][0]["StageObjectiveNumber"] = second["StageObjectives"][1][
+        "StageObjectiveNumber"
+    ]
+    second["StageObjectives"].append(
+        {
+            "StageObjectiveNumber": "ORCH-OBJ-TREEOF-NEW",
+            "ObjectiveName": "New",
+            "DisplaySequence": 3,
+            "ObjectiveStatus": "NEW",
+        }
+    )
+    for position, step in enumerate(reversed(second["Steps"]), start=1):
+        step["DisplaySequence"] = position
+    result = orchestration_import(document=changed, allow_incomplete=True)
+    in_memory = result.orchestration
+    read_back = selectors.orchestration_tree(document["OrchestrationNumber"])
+    assert validate_orchestration(in_memory) == validate_orchestration(read_back)
+    assert [p.code for p in validate_orchestration(read_back)] == ["objective.not_served"]  # the new one
+    assert orchestration_document(in_memory) == orchestration_document(read_back)

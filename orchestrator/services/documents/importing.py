@@ -82,7 +82,20 @@ def _step_fields(step: Step, doc: dict[str, Any]) -> None:
         setattr(step, field_name, int(value) if isinstance(value, float) else value)
 
 
-def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestration, bool, list[PathProblem]]:
+@dataclasses.dataclass
+class _Built:
+    """Every row of the imported tree as written, to validate without reading it back."""
+
+    stages: list = dataclasses.field(default_factory=list)
+    objectives: list = dataclasses.field(default_factory=list)
+    steps: list = dataclasses.field(default_factory=list)
+    tasks: list = dataclasses.field(default_factory=list)
+    associations: list = dataclasses.field(default_factory=list)
+
+
+def _build(
+    document: dict[str, Any], index: NumberIndex, user, built: _Built
+) -> tuple[Orchestration, bool, list[PathProblem]]:
     """Create or update the orchestration and make its tree exactly the document's.
 
     Objects keep their row (and remote id) when their number stays; rows whose
@@ -242,7 +255,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
                     obj.assigned_to = task.get("AssignedTo", "")
 
                 task_items.append((json_path("Stages", i, "StepTasks", j), task, fill_task))
-    upsert(
+    tasks = upsert(
         StepTask,
         old_tasks,
         task_items,
@@ -254,13 +267,18 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
         return orch, created, problems
 
     kept_associations = {n for n, a in old_associations.items() if a.pk not in stale}
-    StepObjectiveAssociation.objects.bulk_create(
+    new_associations = StepObjectiveAssociation.objects.bulk_create(
         [
             StepObjectiveAssociation(number=n, step=steps[step_number], objective=objectives[objective_number])
             for n, (step_number, objective_number) in wanted_pairs.items()
             if n not in kept_associations
         ]
     )
+    built.stages = list(stages.values())
+    built.objectives = list(objectives.values())
+    built.steps = list(steps.values())
+    built.tasks = list(tasks.values())
+    built.associations = [old_associations[n] for n in kept_associations] + new_associations
 
     # Rows whose numbers left the file: children first; every kept child has its new parent by now.
     StepTask.objects.filter(pk__in=[t.pk for n, t in old_tasks.items() if n not in index.paths]).delete()
@@ -299,10 +317,19 @@ def orchestration_import(*, document: Any, user=None, allow_incomplete: bool = F
     warnings: list[PathProblem] = []
     try:
         with transaction.atomic():
-            orch, created, problems = _build(document, index, user)
+            built = _Built()
+            orch, created, problems = _build(document, index, user, built)
             if problems:
                 raise DocumentInvalid(problems)
-            tree = selectors.orchestration_tree(orch.number)
+            # The rows as just written are the tree: validate them without reading them back.
+            tree = selectors.tree_of(
+                orch,
+                stages=built.stages,
+                objectives=built.objectives,
+                steps=built.steps,
+                tasks=built.tasks,
+                associations=built.associations,
+            )
             for problem in validate_orchestration(tree):
                 entry = (index.problem_path(problem), problem.message)
                 if allow_incomplete and problem.code in COMPLETENESS_CODES:
