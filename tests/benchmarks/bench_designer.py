@@ -13,6 +13,7 @@ tree again, not a busy machine. The query-count tests
 
 import gc
 import gzip
+import re
 
 import pytest
 from django.core.cache import caches
@@ -27,12 +28,28 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 SIZES = (5, 200)
 
 
+REVISION = re.compile(rb'id="last-changed" class="muted" data-revision="(\d+)"')
+shown: dict[str, bytes] = {}  # orchestration number -> the revision its page shows
+
+
+def _headers(orch) -> dict[str, str]:
+    """What the page's htmx requests carry: designer.js sends the revision of the problems on screen."""
+    return {**HTMX, "HTTP_X_DESIGNER_REVISION": shown[orch.number].decode()}
+
+
+def _seen(orch, response) -> None:
+    if match := REVISION.search(response.content):
+        shown[orch.number] = match.group(1)
+
+
 @pytest.fixture
 def trees(designer_client):
     """The two orchestrations, each opened once in the designer (an edit starts from the page)."""
     orchestrations = {size: build_bench_orchestration(size, f"D{size}") for size in SIZES}
     for orch in orchestrations.values():
-        assert designer_client.get(reverse("designer", args=[orch.number])).status_code == 200
+        response = designer_client.get(reverse("designer", args=[orch.number]))
+        assert response.status_code == 200
+        _seen(orch, response)
     return orchestrations
 
 
@@ -67,8 +84,10 @@ def test_step_save(benchmark, designer_client, trees):
             "grace_period": "48",
             "version": version,
         }
-        response = designer_client.post(reverse("step_edit", args=[trees[size].number, step.number]), data, **HTMX)
+        url = reverse("step_edit", args=[trees[size].number, step.number])
+        response = designer_client.post(url, data, **_headers(trees[size]))
         assert response.status_code == 200, response.content[:500]
+        _seen(trees[size], response)
         assert f"Saved step “Call {toggle[size]}”".encode() in response.content
 
     times = interleaved({size: (lambda s=size: save(s)) for size in SIZES}, rounds(benchmark, 15))
@@ -82,8 +101,10 @@ def test_add_step(benchmark, designer_client, trees):
 
     def add(size):
         url = reverse("step_new", args=[trees[size].number, stages[size].number])
-        response = designer_client.post(url, {"name": "Pause", "step_type": "WAIT", "days_to_wait": "2"}, **HTMX)
+        data = {"name": "Pause", "step_type": "WAIT", "days_to_wait": "2"}
+        response = designer_client.post(url, data, **_headers(trees[size]))
         assert response.status_code == 200, response.content[:500]
+        _seen(trees[size], response)
         assert "Added step “Pause”".encode() in response.content
 
     def tidy(size):
@@ -102,8 +123,9 @@ def test_reorder_steps(benchmark, designer_client, trees):
         numbers = list(stages[size].steps.order_by("display_sequence").values_list("number", flat=True))
         order = [numbers[1], numbers[0], *numbers[2:]]
         url = reverse("step_reorder", args=[trees[size].number, stages[size].number])
-        response = designer_client.post(url, {"order": order, "moved": numbers[1]}, **HTMX)
+        response = designer_client.post(url, {"order": order, "moved": numbers[1]}, **_headers(trees[size]))
         assert response.status_code == 200, response.content[:500]
+        _seen(trees[size], response)
         assert b"to position 1 of 5." in response.content
 
     times = interleaved({size: (lambda s=size: reorder(s)) for size in SIZES}, rounds(benchmark, 15))
