@@ -12,6 +12,41 @@ from . import models
 READONLY_TRACKING = ("number", "version", "remote_id", "remote_change_indicator")
 
 
+def _orchestration_id(obj) -> int | None:
+    """The orchestration a draft object belongs to (None for an object the admin has not saved)."""
+    for path in ("step__stage__orchestration_id", "stage__orchestration_id", "orchestration_id", "pk"):
+        value = obj
+        for part in path.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                break
+        else:
+            return value
+    return None
+
+
+class CountsDraftWrites:
+    """An edit made here is a write to the draft like any other: it moves the draft's `tree_revision` on,
+    so the designer does not keep problems it validated before the edit."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if (orchestration_id := _orchestration_id(form.instance)) is not None:
+            models.bump_tree_revision(orchestration_id)
+
+    def delete_model(self, request, obj):
+        orchestration_id = _orchestration_id(obj)
+        super().delete_model(request, obj)
+        if orchestration_id is not None:
+            models.bump_tree_revision(orchestration_id)
+
+    def delete_queryset(self, request, queryset):
+        orchestration_ids = {_orchestration_id(obj) for obj in queryset}
+        super().delete_queryset(request, queryset)
+        for orchestration_id in orchestration_ids - {None}:
+            models.bump_tree_revision(orchestration_id)
+
+
 class StageInline(admin.TabularInline):
     model = models.Stage
     fields = ("display_sequence", "name", "lifecycle_attr_value", "number")
@@ -51,7 +86,7 @@ class AssociationInline(admin.TabularInline):
 
 
 @admin.register(models.Orchestration)
-class OrchestrationAdmin(admin.ModelAdmin):
+class OrchestrationAdmin(CountsDraftWrites, admin.ModelAdmin):
     list_display = ("name", "number", "object_code", "status", "updated_at", "updated_by")
     list_filter = ("status", "object_code")
     search_fields = ("name", "number", "description")
@@ -60,7 +95,7 @@ class OrchestrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Stage)
-class StageAdmin(admin.ModelAdmin):
+class StageAdmin(CountsDraftWrites, admin.ModelAdmin):
     list_display = ("name", "number", "orchestration", "display_sequence", "lifecycle_attr_value")
     list_filter = ("orchestration",)
     search_fields = ("name", "number", "lifecycle_attr_value", "orchestration__number")
@@ -70,7 +105,7 @@ class StageAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.StageObjective)
-class StageObjectiveAdmin(admin.ModelAdmin):
+class StageObjectiveAdmin(CountsDraftWrites, admin.ModelAdmin):
     list_display = ("name", "number", "stage", "display_sequence")
     search_fields = ("name", "number", "stage__number")
     list_filter = ("stage__orchestration",)
@@ -79,7 +114,7 @@ class StageObjectiveAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Step)
-class StepAdmin(admin.ModelAdmin):
+class StepAdmin(CountsDraftWrites, admin.ModelAdmin):
     list_display = ("name", "number", "step_type", "stage", "display_sequence")
     list_filter = ("step_type", "stage__orchestration")
     search_fields = ("name", "number", "stage__number")
@@ -90,7 +125,7 @@ class StepAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.StepTask)
-class StepTaskAdmin(admin.ModelAdmin):
+class StepTaskAdmin(CountsDraftWrites, admin.ModelAdmin):
     list_display = ("number", "step", "display_sequence", "activity_template_id", "activity_id", "assigned_to")
     list_filter = ("assigned_to",)
     search_fields = ("number", "step__number", "step__name")
@@ -100,7 +135,7 @@ class StepTaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.StepObjectiveAssociation)
-class StepObjectiveAssociationAdmin(admin.ModelAdmin):
+class StepObjectiveAssociationAdmin(CountsDraftWrites, admin.ModelAdmin):
     list_display = ("number", "step", "objective")
     search_fields = ("number", "step__number", "objective__number")
     readonly_fields = READONLY_TRACKING
@@ -178,6 +213,14 @@ class PublishStageInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+@admin.register(models.ProblemCache)
+class ProblemCacheAdmin(ReadOnlyAdmin):
+    """The designer's memo of the validator's answer: derived, rewritten by every page load, never edited."""
+
+    list_display = ("orchestration", "revision")
+    list_select_related = ("orchestration",)
 
 
 @admin.register(models.PublishRun)

@@ -13,8 +13,9 @@ associations), so the same draft always gives the same list.
 """
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .models import (
     STEP_TYPE_SETTINGS,
@@ -132,12 +133,25 @@ def _json_error(what: str, text: str) -> str:
     return ""
 
 
-class _Checker:
-    """Collects the problems of one orchestration tree in a fixed order."""
+class StageFacts(NamedTuple):
+    """What the rules of one stage read about the others: enough to validate a stage without loading the rest."""
 
-    def __init__(self, orch: Orchestration):
+    pk: int
+    number: str
+    name: str
+    lifecycle_attr_value: str
+
+
+class _Checker:
+    """Collects the problems of one orchestration tree in a fixed order.
+
+    `stages` are the orchestration's stages in display order: the loaded ones
+    (a whole tree), or their `StageFacts` when only some stages are checked.
+    """
+
+    def __init__(self, orch: Orchestration, stages=None):
         self.orch = orch
-        self.stages: list[Stage] = list(orch.stages.all())
+        self.stages = list(orch.stages.all()) if stages is None else list(stages)
         self.stage_by_id = {stage.pk: stage for stage in self.stages}
         self.stage_index = {stage.pk: index for index, stage in enumerate(self.stages)}
         self.problems: list[Problem] = []
@@ -194,6 +208,30 @@ class _Checker:
     # -- the orchestration ---------------------------------------------------
 
     def check(self) -> list[Problem]:
+        self.check_header()
+        first_stage_with_value = self.first_stage_with_value()
+        for stage in self.stages:
+            self.check_stage(stage, first_stage_with_value)
+        return self.problems
+
+    def check_only(self, stages: Iterable[Stage]) -> list[Problem]:
+        """The orchestration's own problems and those of `stages` (loaded trees), exactly as `check` finds them."""
+        self.check_header()
+        first_stage_with_value = self.first_stage_with_value()
+        for stage in stages:
+            self.check_stage(stage, first_stage_with_value)
+        return self.problems
+
+    def first_stage_with_value(self) -> dict[str, Stage | StageFacts]:
+        """The first stage (in display order) that mirrors each sales stage value."""
+        first: dict[str, Stage | StageFacts] = {}
+        for stage in self.stages:
+            value = stage.lifecycle_attr_value
+            if value and value.strip():
+                first.setdefault(value, stage)
+        return first
+
+    def check_header(self) -> None:
         orch = self.orch
         label = f"The orchestration {_quote(orch.name, orch.number)}"
         self.text_limits(
@@ -222,14 +260,10 @@ class _Checker:
                 "orchestration",
                 orch.number,
             )
-        first_stage_with_value: dict[str, Stage] = {}
-        for stage in self.stages:
-            self.check_stage(stage, first_stage_with_value)
-        return self.problems
 
     # -- stages --------------------------------------------------------------
 
-    def check_stage(self, stage: Stage, first_stage_with_value: dict[str, Stage]) -> None:
+    def check_stage(self, stage: Stage, first_stage_with_value: dict[str, Stage | StageFacts]) -> None:
         label = f"Stage {_quote(stage.name, stage.number)}"
         sn = stage.number
         self.text_limits(
@@ -245,8 +279,8 @@ class _Checker:
         )
         value = stage.lifecycle_attr_value
         if value and value.strip():
-            earlier = first_stage_with_value.setdefault(value, stage)
-            if earlier is not stage:
+            earlier = first_stage_with_value.get(value, stage)
+            if earlier.pk != stage.pk:
                 self.add(
                     "stage.duplicate_lifecycle_value",
                     f"{label} mirrors the sales stage “{value}”, as stage {_quote(earlier.name, earlier.number)} "
@@ -637,6 +671,18 @@ def validate_orchestration(orch: Orchestration) -> list[Problem]:
     queries itself.
     """
     return _Checker(orch).check()
+
+
+def validate_stages(orch: Orchestration, stages: Sequence[StageFacts], checked: Iterable[Stage]) -> list[Problem]:
+    """The orchestration's own problems and those of the `checked` stages, in the order of the whole list.
+
+    `stages` are the facts of every stage of the orchestration in display
+    order (what the rules of one stage read about the others), `checked` some
+    of those stages loaded as trees (`selectors.stages_tree`), in display
+    order. The answer is exactly the part of `validate_orchestration` that
+    concerns them, so an edit revalidates only the stages it touched.
+    """
+    return _Checker(orch, stages).check_only(checked)
 
 
 def problems_by_stage(problems: Iterable[Problem]) -> dict[str, list[Problem]]:

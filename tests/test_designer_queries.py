@@ -84,3 +84,49 @@ def test_the_list_costs_the_same_for_few_and_many_orchestrations(designer_client
     few = _count(designer_client, "get", url)
     Orchestration.objects.bulk_create([Orchestration(number=f"ORCH-MANY-{i}", name=f"Many {i}") for i in range(120)])
     assert _count(designer_client, "get", url) == few
+
+
+# Changes that touch one stage's content (or the header alone): once the page has been loaded, they load
+# and validate that stage only. Stage-level changes (add, delete, reorder, rename) read the whole tree.
+STAGE_LEVEL = ("orchestration_clone", "orchestration_archive", "orchestration_restore", "stage_new", "stage_edit")
+STAGE_LEVEL += ("stage_delete", "stage_reorder")
+ONE_STAGE = [e for e in CHANGES if e.name not in STAGE_LEVEL]
+ROWS = ["header", "stage row", "objective row", "step row", "step task row"]
+
+
+@pytest.fixture
+def whole_tree_loads(monkeypatch):
+    from orchestrator import selectors
+    from orchestrator.views import designer_support
+
+    calls = []
+    original = selectors.orchestration_tree
+    monkeypatch.setattr(designer_support.selectors, "orchestration_tree", lambda n: calls.append(n) or original(n))
+    return calls
+
+
+def test_edits_after_the_page_load_one_stage_and_cost_the_same_at_5_and_100_stages(
+    designer_client, trees, whole_tree_loads
+):
+    for o in trees:  # the page validates the whole tree once and keeps the answer
+        assert designer_client.get(reverse("designer", args=[o.number])).status_code == 200
+    grown, whole = {}, set()
+    for endpoint in CHANGES:  # in the order of the other tests: later rows rely on earlier ones
+        counts = []
+        for o in trees:
+            _prepare(endpoint, o)
+            whole_tree_loads.clear()
+            counts.append(_count(designer_client, "post", endpoint.url(o), endpoint.data(o)))
+            if whole_tree_loads and endpoint in ONE_STAGE:
+                whole.add(endpoint.name)
+        if counts[0] != counts[1]:
+            grown[endpoint.name] = counts
+    assert grown == {}
+    assert whole == set()
+
+
+def test_rows_shown_again_load_one_stage(designer_client, trees, whole_tree_loads):
+    for name in ROWS:
+        for o in trees:
+            _count(designer_client, "get", FRAGMENTS[name](o))
+    assert whole_tree_loads == []

@@ -30,7 +30,10 @@ def test_the_page_shows_the_outline_with_problem_badges_and_an_empty_problem_lis
     assert "No problems: ready to publish." in body
     assert body.count(">No problems</span>") == 2  # one badge per stage
     assert ">Next stage</span>" in body and ">Task</span>" in body  # step types as words, not colours
-    assert 'aria-label="Move step “Call 1” up"' in body
+    # Row buttons come from one template (designer.js copies them into each row, named after its label).
+    assert body.count('<template id="row-actions"') == 1
+    assert 'data-actions="step" data-label="step “Call 1”"' in body
+    assert body.count("data-actions=") == 2 * (1 + 2 + 3 + 2)  # stages, objectives, steps, step tasks
 
 
 def test_problems_are_listed_per_stage_with_anchors_the_page_gives(designer_client, orch):
@@ -39,7 +42,8 @@ def test_problems_are_listed_per_stage_with_anchors_the_page_gives(designer_clie
     body = designer_client.get(reverse("designer", args=[orch.number])).content.decode()
     link = re.search(r'<a href="#(step-[^"]+)" data-problem data-object="([^"]+)" data-field="([^"]*)">', body)
     assert link.groups() == (f"step-{call.number}-days_to_wait", f"step-{call.number}", "days_to_wait")
-    assert f'id="step-{call.number}-edit"' in body  # the link opens this form, whose field has the anchor's id
+    # The link opens the row's form (its Edit button, #step-…-edit, is made in the page), whose field has that id.
+    assert f'<li id="step-{call.number}" class="item step" data-kind="step" data-number="{call.number}">' in body
     assert "Stage 1: Stage 1</h3>" in body
     assert f'id="stage-{call.stage.number}-badge" class="badge badge-problems">' in body
     form = designer_client.get(reverse("step_edit", args=[orch.number, call.number]), **HTMX).content.decode()

@@ -6,6 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from orchestrator import selectors
@@ -639,3 +641,17 @@ def _import_queries(stages: int) -> tuple[int, int]:
 
 def test_import_query_count_does_not_grow_with_size():
     assert _import_queries(2) == _import_queries(25)
+
+
+_JSON_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10**18), max_value=10**18) | _JSON_TEXT,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_JSON_TEXT, children, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(_JSON_VALUES)
+def test_the_fast_document_text_is_exactly_the_standard_one(value):
+    document = {"FormatVersion": 1, "value": value}
+    assert dumps_document(document) == json.dumps(document, indent=2, ensure_ascii=False) + "\n"

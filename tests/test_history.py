@@ -250,3 +250,33 @@ def test_compare_with_current_says_what_a_restore_would_change(orch, designer):
     baseline = revisions(orch)[0]
     summary = history.compare_with_current(baseline, selectors.orchestration_tree(orch.number))
     assert summary.texts == ["Stage renamed: “Qualify” → “Stage 1”."]
+
+
+def test_a_one_stage_edit_builds_its_revision_from_that_stage_alone_and_gets_it_exactly_right(designer, monkeypatch):
+    from django.test import Client
+    from django.urls import reverse
+
+    from orchestrator.validation import validate_orchestration
+
+    orch = build_orchestration(stages=5)
+    stage = first_stage(orch)
+    drafts.stage_update(stage=stage, user=designer, expected_version=stage.version, values={"name": "Qualify"})
+    client = Client()
+    client.force_login(designer)
+    client.get(reverse("designer", args=[orch.number]))  # the page keeps every stage's problems for this revision
+    whole_tree = []
+    original = history._tree
+    monkeypatch.setattr(history, "_tree", lambda pk: whole_tree.append(pk) or original(pk))
+    third = Stage.objects.get(orchestration=orch, display_sequence=3)
+    step = Step.objects.filter(stage=third).order_by("display_sequence").first()
+    drafts.step_update(step=step, user=designer, expected_version=step.version, values={"name": "Call the buyer"})
+    latest = Revision.objects.filter(orchestration=orch).order_by("-number").first()
+    assert whole_tree == []  # issue 13: an edit costs one stage, its revision included
+    tree = selectors.orchestration_tree(orch.number)
+    assert latest.document == dumps_document(orchestration_document(tree))
+    assert latest.problem_count == len(validate_orchestration(tree)) and latest.tree_revision == tree.tree_revision
+    assert latest.summary.startswith("Step renamed")
+    # moving a stage shifts every position: the whole document is rebuilt
+    drafts.stage_move(stage=third, user=designer, position=1)
+    assert whole_tree != []
+    assert Revision.objects.filter(orchestration=orch).order_by("-number").first().document == export(orch)

@@ -13,12 +13,14 @@ from .orchestration import (
     ObjectiveStatus,
     Orchestration,
     OrchestrationStatus,
+    ProblemCache,
     Stage,
     StageObjective,
     Step,
     StepObjectiveAssociation,
     StepTask,
     StepType,
+    bump_tree_revision,
 )
 from .publish import (
     ACTIVE_RUN_STATUSES,
@@ -54,6 +56,7 @@ __all__ = [
     "Orchestration",
     "OrchestrationStatus",
     "OutreachStageLink",
+    "ProblemCache",
     "PublishAction",
     "PublishReason",
     "PublishRun",
@@ -77,6 +80,7 @@ __all__ = [
     "StepObjectiveAssociation",
     "StepTask",
     "StepType",
+    "bump_tree_revision",
     "issue_number",
     "register_numbers",
 ]

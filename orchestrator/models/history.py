@@ -44,6 +44,9 @@ class Revision(models.Model):
     document = models.TextField(help_text="The export document, exactly as exported.")
     problem_count = models.PositiveIntegerField(default=0, help_text="Validation problems of this content.")
     restored_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The draft's `tree_revision` this content was taken at: the next edit may then rebuild only the
+    # stages it touched from this document (services.history), knowing no write came in between.
+    tree_revision = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["orchestration", "-number"]

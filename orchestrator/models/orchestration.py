@@ -158,6 +158,10 @@ class Orchestration(DraftObject):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Goes up by one with every write to the draft (the header or anything in the tree): a write is
+    # serialised by the lock on this row, so "revision K + 1" names exactly one write after state K.
+    # The designer keeps the validator's answer for a revision and revalidates only what a write touched.
+    tree_revision = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name", "number"]
@@ -168,6 +172,33 @@ class Orchestration(DraftObject):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.number})"
+
+
+def bump_tree_revision(orchestration_id: int) -> None:
+    """Record a write to the draft that did not go through the services (an admin edit, for instance)."""
+    Orchestration.objects.filter(pk=orchestration_id).update(tree_revision=models.F("tree_revision") + 1)
+
+
+class ProblemCache(models.Model):
+    """The validator's problems of one draft at one `tree_revision`, grouped by stage number ("" first).
+
+    Kept so that an edit revalidates only the stage it changed: the rest comes
+    from here when the draft has not changed since but by that edit. Never the
+    truth on its own — the designer page validates the whole tree and rewrites it.
+    """
+
+    orchestration = models.OneToOneField(
+        Orchestration, on_delete=models.CASCADE, primary_key=True, related_name="problem_cache"
+    )
+    revision = models.PositiveBigIntegerField()
+    summary = models.CharField(max_length=64)  # fingerprint of what the rules read across stages
+    problems = models.JSONField(default=dict)  # {stage number or "": [[code, message, kind, number, field], …]}
+
+    class Meta:
+        verbose_name = "problem cache"
+
+    def __str__(self) -> str:
+        return f"problems of {self.orchestration_id} at revision {self.revision}"
 
 
 class Stage(DraftObject):

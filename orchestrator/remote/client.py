@@ -45,7 +45,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from ..redaction import REDACTED, redact, redact_headers
+from ..redaction import Redactor
 from .connections import Connection
 from .errors import RemoteError, shorten
 from .network_adapter import GuardedAdapter
@@ -146,6 +146,9 @@ class RemoteClient:
         self.retry_after_cap = retry_after_cap
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        # Every credential form (the environment's and this connection's), worked out once: a publish
+        # scrubs a few dozen texts per request.
+        self._redact = Redactor(connection.secrets())
         self._session = requests.Session()
         # No proxies, netrc or CA bundles from the environment: the address rules
         # must see the real destination, and netrc could replace our Authorization.
@@ -248,11 +251,8 @@ class RemoteClient:
             self._sleep(min(wait, self.retry_after_cap))
 
     def _scrub(self, text: str) -> str:
-        """Environment secrets (redact) and this connection's own, which may not be in the environment."""
-        text = redact(text)
-        for secret in self.connection.secrets():
-            text = text.replace(secret, REDACTED)
-        return text
+        """Environment secrets and this connection's own, which may not be in the environment."""
+        return self._redact(text)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -374,16 +374,17 @@ class RemoteClient:
         error: RemoteError | None,
     ) -> None:
         duration_ms = round((time.monotonic() - started) * 1000, 1)
+        # One pass over each text, with every credential form at once (Redactor); the journal stores these as they are.
         exchange = Exchange(
             method=method,
-            path=path,
+            path=self._scrub(path),
             url=self._scrub(url),
             status=status,
             duration_ms=duration_ms,
             attempt=attempt,
-            request_headers={k: self._scrub(v) for k, v in redact_headers(headers).items()},
+            request_headers=self._redact.headers(headers),
             request_body=shorten(self._scrub(body.decode("utf-8", errors="replace")), BODY_LIMIT) if body else "",
-            response_headers={k: self._scrub(v) for k, v in redact_headers(reply_headers).items()},
+            response_headers=self._redact.headers(reply_headers),
             response_body=shorten(self._scrub(text), BODY_LIMIT),
             error=error.message if error else "",
             system=self.system.key,

@@ -26,7 +26,7 @@ from typing import Any
 from django.core import serializers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import F, Model
 from django.utils import timezone
 
 from ..models import (
@@ -78,11 +78,13 @@ def _stamp(orchestration_id: int, user) -> None:
     """Record who changed the tree and lock its root; refuse archived orchestrations.
 
     Call it inside `history.revision_scope` (see `_changing`): the change becomes a revision.
+    Also counts the write (`tree_revision`), so the designer knows which
+    validated state an edit started from (see `services.problems`).
     """
     changed = (
         Orchestration.objects.filter(pk=orchestration_id)
         .exclude(status=OrchestrationStatus.ARCHIVED)
-        .update(updated_at=timezone.now(), updated_by=_user(user))
+        .update(updated_at=timezone.now(), updated_by=_user(user), tree_revision=F("tree_revision") + 1)
     )
     if not changed:
         raise OrchestrationArchived("This orchestration is archived and read-only.")
@@ -91,11 +93,31 @@ def _stamp(orchestration_id: int, user) -> None:
 
 
 @contextlib.contextmanager
-def _changing(orchestration_id: int, user, note: str = "") -> Iterator[None]:
-    """One user action on the tree: a transaction, the stamp (row lock, who), and one revision at the end."""
-    with history.revision_scope(orchestration_id=orchestration_id, user=user, note=note):
+def _changing(orchestration_id: int, user, note: str = "", *, stage_id: int | None = None) -> Iterator[None]:
+    """One user action on the tree: a transaction, the stamp (row lock, who), and one revision at the end.
+
+    `stage_id`: the action changes only that stage's content, not its place,
+    so its revision is built from the previous one plus that stage.
+    """
+    with history.revision_scope(orchestration_id=orchestration_id, user=user, note=note, stage_id=stage_id):
         _stamp(orchestration_id, user)
         yield
+
+
+def _stage_of(obj: Model) -> int | None:
+    """The stage whose content a change of (or under) `obj` touches; None for the orchestration itself."""
+    if isinstance(obj, Stage):
+        return obj.pk
+    if isinstance(obj, StageObjective | Step):
+        return obj.stage_id
+    if isinstance(obj, StepTask | StepObjectiveAssociation):
+        return obj.step.stage_id
+    return None
+
+
+def _inside_a_stage(obj: Model) -> int | None:
+    """Like `_stage_of`, but None for a stage itself: creating, moving or deleting one moves the others."""
+    return None if isinstance(obj, Stage | Orchestration) else _stage_of(obj)
 
 
 def _user(user):
@@ -163,7 +185,7 @@ def _siblings(model: type[Model], filters: Mapping[str, Any]) -> list[Model]:
 
 
 def _create(model: type[Model], parent: Model, user, values: Mapping[str, Any], **extra) -> Model:
-    with _changing(_orchestration_id(parent), user):
+    with _changing(_orchestration_id(parent), user, stage_id=_stage_of(parent)):
         filters = _parent_filter(model, parent)
         obj = model(**filters, display_sequence=ordering.next_sequence(_siblings(model, filters)), **extra)
         _apply(obj, values)
@@ -173,7 +195,7 @@ def _create(model: type[Model], parent: Model, user, values: Mapping[str, Any], 
 
 
 def _update(obj: Model, user, expected_version: int, values: Mapping[str, Any]) -> Model:
-    with _changing(_orchestration_id(obj), user):
+    with _changing(_orchestration_id(obj), user, stage_id=_stage_of(obj)):
         current = _locked(obj)
         if current.version != expected_version:
             raise StaleEdit(current)
@@ -185,7 +207,7 @@ def _update(obj: Model, user, expected_version: int, values: Mapping[str, Any]) 
 
 
 def _reorder(model: type[Model], parent: Model, user, ordered_numbers: Sequence[str]) -> list[Model]:
-    with _changing(_orchestration_id(parent), user):
+    with _changing(_orchestration_id(parent), user, stage_id=_stage_of(parent)):
         try:
             return ordering.apply_order(_siblings(model, _parent_filter(model, parent)), list(ordered_numbers))
         except ordering.OrderMismatch as exc:
@@ -195,14 +217,14 @@ def _reorder(model: type[Model], parent: Model, user, ordered_numbers: Sequence[
 
 
 def _move(obj: Model, user, position: int) -> Model:
-    with _changing(_orchestration_id(obj), user):
+    with _changing(_orchestration_id(obj), user, stage_id=_inside_a_stage(obj)):
         siblings = _siblings(type(obj), _parent_filter(obj))
         ordered = ordering.apply_order(siblings, ordering.order_with_move(siblings, obj, position))
         return next(s for s in ordered if s.pk == obj.pk)
 
 
 def _delete(obj: Model, user) -> DeletionSummary:
-    with _changing(_orchestration_id(obj), user):
+    with _changing(_orchestration_id(obj), user, stage_id=_inside_a_stage(obj)):
         current = _locked(obj)
         summary = replace(deletion_summary(current), snapshot=deletion_snapshot(current))
         filters = _parent_filter(current)
@@ -392,7 +414,7 @@ def step_reorder(*, stage: Stage, user, ordered_numbers: Sequence[str]) -> list[
 def step_set_objectives(*, step: Step, user, objective_ids: Iterable[int]) -> Step:
     """Make the step serve exactly these objectives (which must belong to its stage)."""
     wanted = set(objective_ids)
-    with _changing(_orchestration_id(step), user):
+    with _changing(_orchestration_id(step), user, stage_id=step.stage_id):
         current = _locked(step)
         valid = set(
             StageObjective.objects.filter(stage_id=current.stage_id, pk__in=wanted).values_list("pk", flat=True)

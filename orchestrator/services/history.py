@@ -35,16 +35,17 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from .. import roles
 from ..models import Orchestration, OrchestrationStatus, Revision, RevisionAction
 from ..models.history import SUMMARY_MAX
-from ..selectors import orchestration_tree_queryset
-from ..validation import validate_orchestration
+from ..selectors import orchestration_tree_by_pk, stage_facts, stages_tree
+from ..validation import validate_orchestration, validate_stages
 from .changes import ChangeSummary, change_summary
-from .documents.export import dumps_document, orchestration_document
+from .documents.export import document_stage, dumps_document, orchestration_document, orchestration_header
 
 _DEFAULT_NOTES = {
     RevisionAction.BASELINE: "History starts here: the content as it was before its first recorded change.",
@@ -68,6 +69,9 @@ class _Scope:
     note: str
     restored_from: Revision | None
     latest: Revision | None = None
+    # The stages this action touched, when the service knows it touched only these (one stage's edit):
+    # the revision then rebuilds just them from the previous one. None: rebuild the whole document.
+    stage_ids: set[int] | None = None
     began: bool = False
 
 
@@ -79,7 +83,7 @@ def _user(user):
 
 
 def _tree(orchestration_id: int) -> Orchestration:
-    return orchestration_tree_queryset().get(pk=orchestration_id)
+    return orchestration_tree_by_pk(orchestration_id)
 
 
 def content_of(tree: Orchestration) -> tuple[dict[str, Any], str, str]:
@@ -101,20 +105,26 @@ def revision_scope(
     action: str = RevisionAction.EDIT,
     note: str = "",
     restored_from: Revision | None = None,
+    stage_id: int | None = None,
 ) -> Iterator[_Scope]:
     """One user action on a draft: at most one revision when it ends without an error.
 
     Opens a transaction (or joins the caller's). `orchestration_id` may be None
     for a draft that does not exist yet; `before_change` learns it. Inside an
     outer scope this one joins it: the outer action names the revision.
+    `stage_id`: the action changes nothing but that stage's content (not its
+    place): its revision is built from the previous one plus that stage.
     """
     outer = _current.get()
     if outer is not None:
         if outer.orchestration_id is None:
             outer.orchestration_id = orchestration_id
+        if outer.stage_ids is not None:
+            outer.stage_ids = None if stage_id is None else outer.stage_ids | {stage_id}
         yield outer
         return
     scope = _Scope(orchestration_id, _user(user), action, note, restored_from)
+    scope.stage_ids = {stage_id} if stage_id is not None else None
     token = _current.set(scope)
     try:
         with transaction.atomic():
@@ -151,6 +161,9 @@ def before_change(orchestration_id: int, *, new: bool = False) -> None:
             content_hash=digest,
             document=text,
             problem_count=len(validate_orchestration(tree)),
+            # Some writers count their write before calling this, some after: not known, so the next
+            # revision is built from the whole tree (once per draft older than the history).
+            tree_revision=None,
         )
 
 
@@ -159,12 +172,18 @@ def _record(scope: _Scope) -> Revision | None:
         return None  # nothing was written
     if not scope.began:
         scope.latest = _latest(scope.orchestration_id)
-    tree = _tree(scope.orchestration_id)
-    document, text, digest = content_of(tree)
     latest = scope.latest
+    built = _one_stage_content(scope, latest) if scope.stage_ids and latest is not None else None
+    if built is None:
+        tree = _tree(scope.orchestration_id)
+        document, text, digest = content_of(tree)
+        problem_count, tree_revision = len(validate_orchestration(tree)), tree.tree_revision
+        compared = (json.loads(latest.document), document) if latest is not None else None
+    else:
+        text, digest, problem_count, tree_revision, compared = built
     if latest is not None and latest.content_hash == digest and scope.action == RevisionAction.EDIT:
         return None  # the action changed nothing (a move to where it was, the same boxes ticked)
-    changes = change_summary(json.loads(latest.document), document) if latest is not None else None
+    changes = change_summary(*compared) if compared is not None else None
     note = scope.note or _DEFAULT_NOTES.get(scope.action, "")
     if changes is None:
         summary = note or "Created."
@@ -180,9 +199,58 @@ def _record(scope: _Scope) -> Revision | None:
         summary=summary[:SUMMARY_MAX],
         content_hash=digest,
         document=text,
-        problem_count=len(validate_orchestration(tree)),
+        problem_count=problem_count,
         restored_from=scope.restored_from,
+        tree_revision=tree_revision,
     )
+
+
+def _one_stage_content(scope: _Scope, latest: Revision):
+    """(text, sha256, problem count, tree revision, (before, after)) from `latest` plus the touched stages.
+
+    None when it cannot be done that way. (before, after) are the two sides
+    of the change summary, cut to the touched stages: the others are equal.
+
+    An edit of one stage costs that stage, not the tree (issue 13): the
+    previous revision is the draft as it was just before this action when it
+    was taken at the draft's previous `tree_revision` (no write came in
+    between) and the stages are the same, in the same order; then only the
+    touched stages are loaded and written into it. Their problems come from
+    the designer's cache of the other stages' problems when that is still
+    valid; otherwise the whole tree is validated after all.
+    """
+    from . import problems as problems_service
+
+    orch = Orchestration.objects.select_related("updated_by", "problem_cache").get(pk=scope.orchestration_id)
+    if latest.tree_revision is None or latest.tree_revision != orch.tree_revision - 1:
+        return None
+    previous = orjson.loads(latest.document)  # the previous revision: a megabyte at 200 stages, read fast
+    facts = stage_facts(orch.pk)
+    if [stage.get("OrchestrationStageNumber") for stage in previous.get("Stages", [])] != [f.number for f in facts]:
+        return None  # a stage came, went or moved: every position may differ
+    positions = {fact.pk: position for position, fact in enumerate(facts, start=1)}
+    stages = stages_tree(orch, scope.stage_ids)
+    header = {k: v for k, v in previous.items() if k != "Stages"}
+    before = {**header, "Stages": [previous["Stages"][positions[stage.pk] - 1] for stage in stages]}
+    for stage in stages:
+        previous["Stages"][positions[stage.pk] - 1] = document_stage(stage, positions[stage.pk])
+    document = {"FormatVersion": previous["FormatVersion"], **orchestration_header(orch), "Stages": previous["Stages"]}
+    after = {
+        **{k: v for k, v in document.items() if k != "Stages"},
+        "Stages": [previous["Stages"][positions[s.pk] - 1] for s in stages],
+    }
+    text = dumps_document(document)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    cached = problems_service.cached_problems(orch)
+    summary = problems_service.facts_fingerprint(orch, facts)
+    if problems_service.reusable(cached, since=orch.tree_revision - 1, orch=orch, summary=summary):
+        fresh = validate_stages(orch, facts, stages)
+        problem_count = sum(
+            len(group) for group in cached.replaced(0, summary, fresh, [s.number for s in stages]).groups.values()
+        )
+    else:
+        problem_count = len(validate_orchestration(_tree(orch.pk)))
+    return text, digest, problem_count, orch.tree_revision, (before, after)
 
 
 # -- reads ---------------------------------------------------------------------------------------------------------

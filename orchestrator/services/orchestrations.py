@@ -81,6 +81,7 @@ def orchestration_update(
         history.before_change(current.pk)
         _apply(current, values)
         current.version += 1
+        current.tree_revision += 1  # the row is locked: this is the one write after the state read
         current.updated_by = _user(user)
         current.full_clean()
         current.save()

@@ -26,6 +26,7 @@ without bumping `version`, so a designer's open form does not go stale.
 
 import contextlib
 import logging
+import time
 from dataclasses import asdict
 from typing import Any
 
@@ -57,10 +58,27 @@ from .compatibility.wire import header_body
 from .documents import content_hash
 from .payload import PayloadInvalid, build_stage_payloads, header_payload
 from .publish_plan import StagePlan, orchestration_path, plan_stages, publish_blocked_reason
-from .remote_ids import as_int, store_remote_ids
+from .remote_ids import as_int, store_remote_ids, write_remote_ids
 from .stage_sync import StageDiverged, StageSync
 
 logger = logging.getLogger(__name__)
+
+
+def _heartbeat_interval() -> float:
+    """PUBLISH_HEARTBEAT_SECONDS, read when used (tests change it)."""
+    return float(getattr(settings, "PUBLISH_HEARTBEAT_SECONDS", 1.0))
+
+
+# What a publish records about a stage it wrote (PublishedStage), replaced on every write of it.
+_PUBLISHED_FIELDS = (
+    "stage_name",
+    "document_hash",
+    "dialect_hash",
+    "remote_orchestration_id",
+    "remote_id",
+    "change_indicator",
+    "published_at",
+)
 
 
 class LeaseLost(Exception):
@@ -94,6 +112,11 @@ class RunExecutor:
         self.phase = "read"  # "read" until the first write is attempted
         self.dialect = None
         self.header_created = False  # this execution created the remote header: its stages are all new
+        self._redact: redaction.Redactor | None = None
+        self._redact_for = None
+        self._heartbeat_at = float("-inf")  # time.monotonic() of the last heartbeat written
+        self._remote_ids: dict[type, list] = {}  # remote ids learnt, written in batches (write_remote_ids)
+        self._remote_ids_at = time.monotonic()
 
     # -- bookkeeping ---------------------------------------------------------------------------------------------
 
@@ -103,12 +126,32 @@ class RunExecutor:
         if not PublishRun.objects.filter(pk=self.run.pk, worker_token=self.token).update(heartbeat_at=now):
             raise LeaseLost
         self.run.heartbeat_at = now
+        self._heartbeat_at = time.monotonic()
+
+    def heartbeat_soon(self) -> None:
+        """The heartbeat after an exchange, at most once every PUBLISH_HEARTBEAT_SECONDS.
+
+        A run is taken over only once its heartbeat is PUBLISH_STALE_SECONDS
+        old, far longer than this interval, so the lease cannot have been lost
+        since a heartbeat written less than the interval ago; anything that
+        waits (a retry) writes one at once (`heartbeat`).
+        """
+        if time.monotonic() - self._heartbeat_at >= _heartbeat_interval():
+            self.heartbeat()
+
+    def flush_remote_ids(self, *, soon: bool = False) -> None:
+        """Write the remote ids learnt so far; with `soon` at most once a second (they are facts, not the run)."""
+        if soon and time.monotonic() - self._remote_ids_at < _heartbeat_interval():
+            return
+        write_remote_ids(self._remote_ids)
+        self._remote_ids_at = time.monotonic()
 
     def save_run(self, *fields: str) -> None:
-        if not PublishRun.objects.filter(pk=self.run.pk, worker_token=self.token).exists():
-            raise LeaseLost
+        """Write these fields of the run (and the heartbeat), only while the run is still ours: one UPDATE."""
         self.run.heartbeat_at = timezone.now()
-        self.run.save(update_fields=[*fields, "heartbeat_at"])
+        values = {name: getattr(self.run, name) for name in (*fields, "heartbeat_at")}
+        if not PublishRun.objects.filter(pk=self.run.pk, worker_token=self.token).update(**values):
+            raise LeaseLost
 
     def finish(self, status: str, reason: str = "", message: str = "") -> None:
         self.run.status = status
@@ -120,31 +163,34 @@ class RunExecutor:
         raise _Stop
 
     def _scrub(self, text: str) -> str:
-        text = redaction.redact(text or "")
-        for secret in self.connection.secrets() if self.connection else ():
-            text = text.replace(secret, redaction.REDACTED)
-        return text
+        if self._redact is None or self._redact_for is not self.connection:
+            # Every credential form, worked out once per run (the connection's own may not be in the environment).
+            self._redact = redaction.Redactor(self.connection.secrets() if self.connection else ())
+            self._redact_for = self.connection
+        return self._redact(text or "")
 
     def journal(self, exchange: Exchange) -> None:
-        """CxClient's on_exchange callback: one row per HTTP attempt, credentials scrubbed again."""
+        """CxClient's on_exchange callback: one row per HTTP attempt, then the lease is checked.
+
+        The client hands over the exchange already scrubbed of every credential
+        form (`CxClient._record`); only the note, our own text, is scrubbed here.
+        """
         JournalEntry.objects.create(
             run=self.run,
             stage_number=self.stage_number,
             method=exchange.method[:10],
-            path=self._scrub(exchange.path)[:2000],
+            path=exchange.path[:2000],
             status_code=exchange.status,
             duration_ms=round(exchange.duration_ms, 1),
             attempt=exchange.attempt,
-            request_headers={k: self._scrub(v) for k, v in redaction.redact_headers(exchange.request_headers).items()},
-            request_body=self._scrub(exchange.request_body),
-            response_headers={
-                k: self._scrub(v) for k, v in redaction.redact_headers(exchange.response_headers).items()
-            },
-            response_body=self._scrub(exchange.response_body),
-            error=self._scrub(exchange.error),
+            request_headers=exchange.request_headers,
+            request_body=exchange.request_body,
+            response_headers=exchange.response_headers,
+            response_body=exchange.response_body,
+            error=exchange.error,
             note=self._scrub(self.note)[:300],
         )
-        self.heartbeat()
+        self.heartbeat_soon()
 
     def annotate(self, note: str) -> None:
         """Say why the next request is made; the journal shows it beside the exchange."""
@@ -154,7 +200,11 @@ class RunExecutor:
 
     def execute(self) -> PublishRun:
         with logs.bound(run_id=self.run.pk):
-            return self._execute_logged()
+            try:
+                return self._execute_logged()
+            finally:
+                # Whatever the outcome: the ids the pod gave for the stages it holds are true in any case.
+                self.flush_remote_ids()
 
     def _execute_logged(self) -> PublishRun:
         try:
@@ -430,9 +480,15 @@ class RunExecutor:
     def _send(
         self, api: CxSalesApi, number: str, orchestration_id: int, line: StagePlan, row: PublishStage, stage
     ) -> None:
-        self.heartbeat()
+        # The stage is marked sent only while the run is still ours: one UPDATE is the lease check too
+        # (the heartbeat was refreshed by the journal of the exchange just before).
         row.status = PublishStageStatus.SENT
-        row.save(update_fields=["status", "updated_at"])
+        row.updated_at = timezone.now()
+        marked = PublishStage.objects.filter(pk=row.pk, run__worker_token=self.token).update(
+            status=row.status, updated_at=row.updated_at
+        )
+        if not marked:
+            raise LeaseLost
         self.stage_number = line.stage_number
         with logs.bound(stage=line.stage_number):
             self._write_stage(api, number, orchestration_id, line, row, stage)
@@ -477,19 +533,24 @@ class RunExecutor:
             remote = result.remote
             stage_id = remote.ids.get("Stages", {}).get(line.stage_number)
             with transaction.atomic():
-                PublishedStage.objects.update_or_create(
+                # Insert or update by (orchestration, connection, stage number): one statement.
+                published = PublishedStage(
                     orchestration_id=self.run.orchestration_id,
                     connection_name=self.run.connection_name,
                     stage_number=line.stage_number,
-                    defaults={
-                        "stage_name": line.stage_name[:100],
-                        "document_hash": line.document_hash,
-                        "dialect_hash": self.dialect.fingerprint,
-                        "remote_orchestration_id": orchestration_id,
-                        "remote_id": stage_id,
-                        "change_indicator": remote.change_indicators.get("Stages", {}).get(line.stage_number, ""),
-                        "published_at": timezone.now(),
-                    },
+                    stage_name=line.stage_name[:100],
+                    document_hash=line.document_hash,
+                    dialect_hash=self.dialect.fingerprint,
+                    remote_orchestration_id=orchestration_id,
+                    remote_id=stage_id,
+                    change_indicator=remote.change_indicators.get("Stages", {}).get(line.stage_number, ""),
+                    published_at=timezone.now(),
+                )
+                PublishedStage.objects.bulk_create(
+                    [published],
+                    update_conflicts=True,
+                    unique_fields=["orchestration", "connection_name", "stage_number"],
+                    update_fields=[*_PUBLISHED_FIELDS],
                 )
                 row.status = PublishStageStatus.DONE
                 row.remote_id = stage_id
@@ -497,7 +558,8 @@ class RunExecutor:
                 row.remote_message = self._scrub(" ".join(result.notes))[:2000]
                 row.save(update_fields=["status", "remote_id", "remote_status", "remote_message", "updated_at"])
                 if stage is not None:
-                    store_remote_ids(stage, remote)
+                    store_remote_ids(stage, remote, pending=self._remote_ids)
+                self.flush_remote_ids(soon=True)
         finally:
             self.stage_number = ""
             self.note = ""

@@ -3,14 +3,15 @@
 A stage item comes back with `OrchestrationStageId` and the ids of its
 children (`StageObjectiveId`, `OrchestrationStepId`, `StepTasksId`,
 `StepObjectiveAssocId`), each matched to the local object by its number.
-They are written with `bulk_update` on `remote_id` and
-`remote_change_indicator` only: `version` is not bumped, so a designer's open
-form does not become stale because a publish or a pull happened.
+Only the rows whose values differ are written (one executemany per kind), on
+`remote_id` and `remote_change_indicator` only: `version` is not bumped, so a
+designer's open form does not become stale because a publish or a pull happened.
 """
 
 from typing import Any
 
 from ..models import Stage, StageObjective, Step, StepObjectiveAssociation, StepTask
+from .rows import update_rows
 
 
 def child_items(value: Any) -> list[dict[str, Any]]:
@@ -43,17 +44,22 @@ def as_int(value: Any) -> int | None:
     return number if number is None or number in _ID_RANGE else None
 
 
-def store_remote_ids(stage: Stage, remote) -> None:
-    """Write the ids a pod holds for `stage` and its children onto the draft: bulk_update, no version bump.
+def store_remote_ids(stage: Stage, remote, *, pending: dict[type, list] | None = None) -> None:
+    """Write the ids a pod holds for `stage` and its children onto the draft: no version bump.
 
     `remote` is a `compatibility.wire.RemoteStage` (ids and change indicators
     by number, whatever names the pod uses). Objects the pod does not show
-    keep what they had.
+    keep what they had. With `pending`, the changed objects are collected
+    there (by model) for `write_remote_ids`, so a publish writes them for many
+    stages at once.
     """
+    pending_here: dict[type, list] = {} if pending is None else pending
     ids, indicators = remote.ids, remote.change_indicators
+    before = (stage.remote_id, stage.remote_change_indicator)
     stage.remote_id = ids.get("Stages", {}).get(stage.number, stage.remote_id)
     stage.remote_change_indicator = indicators.get("Stages", {}).get(stage.number) or stage.remote_change_indicator
-    Stage.objects.bulk_update([stage], ["remote_id", "remote_change_indicator"])
+    if (stage.remote_id, stage.remote_change_indicator) != before:
+        pending_here.setdefault(Stage, []).append(stage)
     local: dict[str, tuple[type, list]] = {
         "StageObjectives": (StageObjective, list(stage.objectives.all())),
         "Steps": (Step, list(stage.steps.all())),
@@ -68,8 +74,19 @@ def store_remote_ids(stage: Stage, remote) -> None:
         changed = []
         for obj in objects:
             if obj.number in found_ids or obj.number in found_indicators:
+                before = (obj.remote_id, obj.remote_change_indicator)
                 obj.remote_id = found_ids.get(obj.number, obj.remote_id)
                 obj.remote_change_indicator = (found_indicators.get(obj.number) or obj.remote_change_indicator)[:255]
-                changed.append(obj)
+                if (obj.remote_id, obj.remote_change_indicator) != before:  # a re-publish mostly changes none
+                    changed.append(obj)
         if changed:
-            model.objects.bulk_update(changed, ["remote_id", "remote_change_indicator"])
+            pending_here.setdefault(model, []).extend(changed)
+    if pending is None:
+        write_remote_ids(pending_here)
+
+
+def write_remote_ids(pending: dict[type, list]) -> None:
+    """Write the objects `store_remote_ids` collected (one executemany per kind of object) and forget them."""
+    for model, objects in pending.items():
+        update_rows(model, objects, ["remote_id", "remote_change_indicator"])
+    pending.clear()

@@ -30,10 +30,10 @@ from ..models import (
     Step,
     StepTask,
 )
-from ..selectors import orchestration_tree_queryset
+from ..selectors import orchestration_trees
 from ..validation import validate_orchestration
 from .documents import content_hash
-from .review import ReviewState, decide_state, review_state
+from .review import ReviewState, decide_state
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,28 @@ def _publishes(runs: list[PublishRun], current_hash: str) -> list[LastPublish]:
     ]
 
 
-def draft_status(tree: Orchestration, problem_count: int) -> DraftStatus:
-    """The designer header's status of a loaded tree (4 queries)."""
-    state = review_state(tree)
+def draft_status(tree: Orchestration, problem_count: int, current_hash=None) -> DraftStatus:
+    """The designer header's status (4 queries): of a loaded tree, or of any draft given its content hash.
+
+    `current_hash` is the hash, or a function giving it: it is asked only when
+    an approval or a publish has a hash to compare it with (a draft nobody
+    approved or published has nothing that could be "changed since").
+    """
+    approval = Approval.objects.filter(orchestration=tree).select_related("reviewer").order_by("-created_at", "-pk")
+    request = ReviewComment.objects.filter(orchestration=tree, requests_changes=True).select_related("author")
+    latest_approval = approval.first()
+    latest_request = request.order_by("-created_at", "-pk").first()
+    runs = _last_publishes([tree.pk]).get(tree.pk, [])
+    if latest_approval is None and not any(run.content_hash for run in runs):
+        digest = ""
+    elif callable(current_hash):
+        digest = current_hash()
+    else:
+        digest = current_hash or content_hash(tree)
     return DraftStatus(
-        review=state,
+        review=decide_state(digest, latest_approval, latest_request),
         problem_count=problem_count,
-        publishes=_publishes(_last_publishes([tree.pk]).get(tree.pk, []), state.content_hash),
+        publishes=_publishes(runs, digest),
     )
 
 
@@ -108,14 +123,30 @@ def open_comments_by_anchor(orchestration: Orchestration) -> dict[tuple[str, str
     return by_anchor
 
 
-def designer_status_context(tree: Orchestration, index: dict, problem_count: int) -> dict:
-    """What the designer adds to its context: the header's status, and each object's open comments."""
-    kinds = {Stage: "stage", StageObjective: "objective", Step: "step", StepTask: "step_task"}
-    for (kind, number), comments in open_comments_by_anchor(tree).items():
+ANCHOR_KINDS = {Stage: "stage", StageObjective: "objective", Step: "step", StepTask: "step_task"}
+
+
+def attach_open_comments(index: dict, comments: dict[tuple[str, str], list[ReviewComment]]) -> None:
+    """Give each indexed object (by number) its open comments as `open_comments` (no query)."""
+    for (kind, number), found in comments.items():
         obj = index.get(number)
-        if obj is not None and kinds.get(type(obj)) == kind:
-            obj.open_comments = comments
-    return {"draft_status": draft_status(tree, problem_count)}
+        if obj is not None and ANCHOR_KINDS.get(type(obj)) == kind:
+            obj.open_comments = found
+
+
+def current_content_hash(orch: Orchestration) -> str | None:
+    """The draft's content hash from its latest revision when that is the current content (1 query), else None.
+
+    An edit records its revision in the same transaction, at the draft's
+    `tree_revision`; a write that made none (the admin) leaves them apart,
+    and then only the whole tree can say.
+    """
+    latest = (
+        Revision.objects.filter(orchestration=orch).order_by("-number").values("content_hash", "tree_revision").first()
+    )
+    if latest is not None and latest["tree_revision"] == orch.tree_revision:
+        return latest["content_hash"]
+    return None
 
 
 def list_statuses(orchestrations: list[Orchestration]) -> dict[int, DraftStatus]:
@@ -138,7 +169,7 @@ def list_statuses(orchestrations: list[Orchestration]) -> dict[int, DraftStatus]
     }
     missing = [pk for pk in ids if pk not in content]
     if missing:  # drafts older than the history: their trees, all in one go
-        for tree in orchestration_tree_queryset().filter(pk__in=missing):
+        for tree in orchestration_trees(missing):
             content[tree.pk] = (content_hash(tree), len(validate_orchestration(tree)))
     approvals: dict[int, Approval] = {}
     for approval in (

@@ -24,6 +24,7 @@ from .designer_support import (
     designer_context,
     edit_required,
     ensure_editable,
+    fragment_context,
     not_htmx,
     respond,
     view_required,
@@ -34,7 +35,7 @@ from .designer_support import (
 @view_required
 def designer(request, number: str):
     """The whole orchestration as an outline: header, stages, objectives, steps, step tasks, problems."""
-    return render(request, TEMPLATE, designer_context(request, number))
+    return render(request, TEMPLATE, designer_context(request, number, page=True))
 
 
 def _header_form(orch: Orchestration, data=None) -> OrchestrationHeaderForm:
@@ -58,7 +59,7 @@ def orchestration_header(request, number: str):
     """The header shown, not edited (Cancel, and "take theirs" after a conflict)."""
     if not request.htmx:
         return not_htmx(request, number)
-    ctx = designer_context(request, number)
+    ctx = fragment_context(request, number, changed=False)
     return respond(request, ctx, [Part("header-view")], changed=False, focus=f"#orchestration-{number}-edit")
 
 
@@ -75,6 +76,7 @@ def orchestration_header_edit(request, number: str):
         return render_form(request, _header_form(orch), frame, autofocus=True)
     form = _header_form(orch, request.POST)
     if form.is_valid():
+        since = orch.tree_revision
         try:
             orchestration_update(
                 orchestration=orch,
@@ -95,6 +97,7 @@ def orchestration_header_edit(request, number: str):
             add_service_errors(form, exc)
         else:
             messages.success(request, "Saved the orchestration details.")
-            ctx = designer_context(request, number)
+            # The header's rules read no stage: only the orchestration's own problems are validated again.
+            ctx = fragment_context(request, number, since=since)
             return respond(request, ctx, [Part("header-view")], focus=f"#orchestration-{number}-edit")
     return render_form(request, form, frame, status=422)

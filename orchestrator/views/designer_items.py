@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ..forms import ReorderForm
-from ..models import Orchestration
+from ..models import Orchestration, Stage, StepTask
 from ..services import drafts
 from .designer_forms import (
     FormFrame,
@@ -38,6 +38,7 @@ from .designer_support import (
     designer_context,
     edit_required,
     ensure_editable,
+    fragment_context,
     not_htmx,
     orchestration_of,
     removal,
@@ -129,6 +130,27 @@ def _dependents(kind: Kind, obj: Model, *, type_changed: bool = False) -> list[P
     return []
 
 
+def _stage_id(obj: Model) -> int | None:
+    """The stage an object (or a parent) belongs to; None for the orchestration itself."""
+    if isinstance(obj, Orchestration):
+        return None
+    if isinstance(obj, Stage):
+        return obj.pk
+    return obj.step.stage_id if isinstance(obj, StepTask) else obj.stage_id
+
+
+def _after_change(request, number: str, obj: Model, since: int, *, wrote: bool = True) -> dict:
+    """The context once a change touched `obj`'s stage: that stage alone, or the whole tree for stage-level changes.
+
+    Adding, deleting, reordering or restoring a stage changes what every
+    stage's rules read (positions, values), so those load the whole tree.
+    """
+    stage_id = _stage_id(obj)
+    if stage_id is None:
+        return designer_context(request, number)
+    return fragment_context(request, number, stages=[stage_id], since=since, wrote=wrote)
+
+
 def _in_tree(ctx: dict, kind: Kind, number: str) -> Model:
     obj = ctx["index"].get(number)
     if not isinstance(obj, kind.model):
@@ -157,6 +179,7 @@ def item_new(request, number: str, kind: str, parent: str | None = None):
         )
     form = _form(kind, number, parent=parent_obj, data=request.POST)
     if form.is_valid():
+        since = orchestration_of(parent_obj).tree_revision
         try:
             created = kind.create(**{kind.parent: parent_obj}, user=request.user, values=form.values)
         except ValidationError as exc:
@@ -166,7 +189,7 @@ def item_new(request, number: str, kind: str, parent: str | None = None):
             return render_form(request, form, _new_frame(kind, number, parent_obj), status=409)
         else:
             messages.success(request, f"Added {describe(created)}.")
-            ctx = designer_context(request, number)
+            ctx = _after_change(request, number, parent_obj, since)
             obj = ctx["index"][created.number]
             parent_in_tree = ctx["index"][parent_obj.number]
             parts = [
@@ -185,7 +208,7 @@ def item_row(request, number: str, kind: str, item: str):
     kind = KINDS[kind]
     if not request.htmx:
         return not_htmx(request, number, f"{kind.name}-{item}")
-    ctx = designer_context(request, number)
+    ctx = fragment_context(request, number, stages=[_stage_id(kind.get(number, item))], changed=False)
     obj = _in_tree(ctx, kind, item)
     return respond(
         request, ctx, [Part(f"{kind.name}-view", {kind.name: obj})], changed=False, focus=f"#{kind.name}-{item}-edit"
@@ -205,6 +228,7 @@ def item_edit(request, number: str, kind: str, item: str):
         form = _form(kind, number, instance=obj, initial=type_switch_initial(request.GET))
         return render_form(request, form, frame, autofocus="step_type" not in request.GET)
     old_type = getattr(obj, "step_type", None)
+    since = orchestration_of(obj).tree_revision
     form = _form(kind, number, instance=obj, data=request.POST)
     if form.is_valid():
         try:
@@ -227,7 +251,8 @@ def item_edit(request, number: str, kind: str, item: str):
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Saved {describe(updated)}.")
-            ctx = designer_context(request, number)
+            # A stage edit that renames it or changes its value falls back to the whole tree by itself.
+            ctx = fragment_context(request, number, stages=[_stage_id(obj)], since=since)
             fresh = ctx["index"][updated.number]
             type_changed = old_type is not None and old_type != getattr(fresh, "step_type", None)
             parts = [
@@ -257,6 +282,7 @@ def item_delete(request, number: str, kind: str, item: str):
         return render(request, f"{TEMPLATE}#delete-confirm", context)
     position = obj.display_sequence
     parent_number = _parent_number(kind, obj)
+    since = orchestration_of(obj).tree_revision
     try:
         summary = kind.delete(**{kind.name: obj}, user=request.user)
     except drafts.DraftConflict as exc:
@@ -266,7 +292,7 @@ def item_delete(request, number: str, kind: str, item: str):
     removed = f" with {'; '.join(summary.consequences)}" if summary.consequences else ""
     request.session[UNDO_KEY] = summary.snapshot  # the last deletion can be undone (journey 3)
     messages.success(request, f"Deleted {describe(obj)}{removed}.", extra_tags="undo")
-    ctx = designer_context(request, number)
+    ctx = _after_change(request, number, getattr(obj, kind.parent), since)
     parent = ctx["index"][parent_number]
     siblings = _children(kind, parent)
     if siblings:
@@ -288,6 +314,7 @@ def designer_undo(request, number: str):
     """Undo the last deletion made in this session: the object comes back where it was, with all it took."""
     orch = get_object_or_404(Orchestration, number=number)
     ensure_editable(orch)
+    since = orch.tree_revision
     snapshot = request.session.pop(UNDO_KEY, None)
     restored = None
     if not snapshot or snapshot.get("orchestration_id") != orch.pk:
@@ -299,10 +326,10 @@ def designer_undo(request, number: str):
             messages.error(request, str(exc))
     if not request.htmx:
         return not_htmx(request, number)
-    ctx = designer_context(request, number)
     if restored is None:
-        return respond(request, ctx, [], status=409)
+        return respond(request, designer_context(request, number), [], status=409)
     kind = KINDS[snapshot["kind"]]
+    ctx = _after_change(request, number, orch if kind.name == "stage" else restored, since)
     obj = ctx["index"][restored.number]
     messages.success(request, f"Restored {describe(obj)}.")
     parent = getattr(obj, kind.parent) if kind.name != "stage" else ctx["o"]
@@ -332,6 +359,7 @@ def item_reorder(request, number: str, kind: str, parent: str | None = None):
     ensure_editable(orchestration_of(parent_obj))
     form = ReorderForm(request.POST)
     ordered, status = None, 422
+    since = orchestration_of(parent_obj).tree_revision
     if not form.is_valid():
         messages.error(request, f"The new order could not be saved: {' '.join(form.errors['order'])}")
     else:
@@ -342,7 +370,7 @@ def item_reorder(request, number: str, kind: str, parent: str | None = None):
         except drafts.DraftConflict as exc:
             messages.error(request, f"{exc} The list now shows the current order.")
             status = 409
-    ctx = designer_context(request, number)
+    ctx = _after_change(request, number, parent_obj, since, wrote=ordered is not None)
     parent_in_tree = ctx["index"][parent_obj.number]
     if ordered is None:
         part = Part(f"{kind.name}-list", {kind.parent: parent_in_tree})

@@ -7,16 +7,16 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from ..forms import StepBulkForm, StepObjectivesForm, StepTaskBulkForm
-from ..models import Orchestration
+from ..models import Orchestration, Step, StepTask
 from ..services import bulk, drafts
 from .designer_forms import add_service_errors
 from .designer_support import (
     KINDS,
     Part,
     describe,
-    designer_context,
     edit_required,
     ensure_editable,
+    fragment_context,
     not_htmx,
     orchestration_of,
     respond,
@@ -33,6 +33,7 @@ def step_objectives(request, number: str, item: str):
     """Tick or untick "serves objective" boxes: the step then serves exactly the ticked objectives."""
     step = KINDS["step"].get(number, item)
     ensure_editable(orchestration_of(step))
+    since = orchestration_of(step).tree_revision
     form = StepObjectivesForm(request.POST, stage=step.stage)
     status = 200
     if form.is_valid():
@@ -50,7 +51,7 @@ def step_objectives(request, number: str, item: str):
         status = 422
     if not request.htmx:
         return not_htmx(request, number, f"step-{item}")
-    ctx = designer_context(request, number)
+    ctx = fragment_context(request, number, stages=[step.stage_id], since=since, wrote=status == 200)
     fresh = ctx["index"].get(item)
     if fresh is None:
         return respond(request, ctx, [], status=409)
@@ -59,25 +60,36 @@ def step_objectives(request, number: str, item: str):
     return respond(request, ctx, parts, status=status)
 
 
+def _stages_of(ids_field: str, selected) -> list[int]:
+    """The stages the selected steps or step tasks belong to (one query)."""
+    if ids_field == "steps":
+        rows = Step.objects.filter(pk__in=[o.pk for o in selected]).values_list("stage_id", flat=True)
+    else:
+        rows = StepTask.objects.filter(pk__in=[o.pk for o in selected]).values_list("step__stage_id", flat=True)
+    return sorted(set(rows))
+
+
 def _bulk(request, number: str, *, form_class, service, ids_field: str, partial: str, noun: str):
     orch = get_object_or_404(Orchestration, number=number)
     ensure_editable(orch)
+    since = orch.tree_revision
     form = form_class(request.POST, orchestration=orch, auto_id="bulk-%s")
     if not form.is_valid():
-        ctx = designer_context(request, number)
+        ctx = fragment_context(request, number, changed=False)
         return respond(request, ctx, [Part(partial, {f"{noun}_bulk_form": form})], status=422, changed=False)
     selected = list(form.cleaned_data[ids_field])
+    stages = _stages_of(ids_field, selected)
     try:
         result = service(**{f"{ids_field[:-1]}_ids": [o.pk for o in selected]}, user=request.user, values=form.values())
     except ValidationError as exc:
         add_service_errors(form, exc)
-        ctx = designer_context(request, number)
+        ctx = fragment_context(request, number, changed=False)
         return respond(request, ctx, [Part(partial, {f"{noun}_bulk_form": form})], status=422, changed=False)
     except drafts.DraftConflict as exc:
         messages.error(request, str(exc))
-        ctx = designer_context(request, number)
+        ctx = fragment_context(request, number, stages=stages, since=since, wrote=False)
         return respond(request, ctx, [Part(partial)], status=409)
-    ctx = designer_context(request, number)
+    ctx = fragment_context(request, number, stages=stages, since=since)
     changed = ", ".join(form.fields[name].label.lower() for name in form.values())
     text = f"Changed {changed} on {len(result.updated)} of {len(selected)} selected."
     if result.skipped:

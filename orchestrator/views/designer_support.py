@@ -1,10 +1,14 @@
 """What the designer's views share: the context builder, the kinds of tree objects and the response assembly.
 
-The page and every fragment render from one context (`designer_context`),
-built from the tree loaded by `selectors.orchestration_tree` (a fixed number
-of queries) and the validator's problems. A change answers with the fragment
-that changed plus out-of-band updates of the problems panel, the per-stage
-problem badges and the messages area (`respond`).
+The page renders from `designer_context`: the tree loaded by
+`selectors.orchestration_tree` (a fixed number of queries) and the
+validator's problems. A fragment renders from `fragment_context`, which loads
+and validates only the stages it shows or changed and takes the other stages'
+problems from the cache of the revision the edit started from
+(`services.problems`), so an edit costs one stage whatever the size of the
+orchestration. A change answers with the fragment that changed plus,
+out of band, the problems panel and the stage badges when they differ from
+what the page shows, and the messages area (`respond`).
 """
 
 import json
@@ -25,8 +29,12 @@ from ..models import Orchestration, OrchestrationStatus, Stage, StageObjective, 
 from ..models.numbers import number_problem
 from ..roles import can_edit
 from ..services import drafts
-from ..services.status import designer_status_context
-from ..validation import problems_by_stage, validate_orchestration
+from ..services import problems as problems_service
+from ..services import status as status_service
+from ..services.documents import content_hash
+from ..services.problems import DraftProblems
+from ..validation import StageFacts, validate_orchestration, validate_stages
+from . import designer_cache
 
 TEMPLATE = "orchestrator/designer.html"
 
@@ -217,65 +225,129 @@ class _RowUrls:
         return {key: url.replace(_PLACEHOLDER, obj.number) for key, url in self.patterns[kind].items()}
 
 
-def _annotate(orch: Orchestration, by_stage: dict[str, list]) -> dict[str, Model]:
-    """Label every object for the templates and index it by number (prefetched lists only: no queries)."""
+def _annotate(
+    orch: Orchestration, stages: list[Stage], positions: dict[int, int], counts, comments=None
+) -> dict[str, Model]:
+    """Label the loaded objects for the templates and index them by number (prefetched lists only: no queries).
+
+    `stages` are the loaded stages (all of them, or those an edit touched),
+    `positions` every stage's place by pk, `counts(number)` a stage's problem
+    count, `comments` the open review comments by anchor (shown on their rows).
+    """
     index: dict[str, Model] = {orch.number: orch}
     urls = _RowUrls(orch.number)
     orch.ui_label = describe(orch)
-    for position, stage in enumerate(orch.stages.all(), start=1):
-        stage.position = position
+    for stage in stages:
+        stage.position = positions[stage.pk]
         stage.ui_label = describe(stage)
-        stage.problem_count = len(by_stage.get(stage.number, ()))
+        stage.problem_count = counts(stage.number)
         stage.urls = urls("stage", stage)
         index[stage.number] = stage
-        for objective_position, objective in enumerate(stage.objectives.all(), start=1):
+        objectives = stage.objectives.all()
+        for objective_position, objective in enumerate(objectives, start=1):
             objective.position = objective_position
             objective.ui_label = describe(objective)
-            objective.stage = stage  # the same object, so templates reach it without a query
             objective.urls = urls("objective", objective)
             index[objective.number] = objective
         for step_position, step in enumerate(stage.steps.all(), start=1):
             step.position = step_position
             step.ui_label = describe(step)
-            step.stage = stage
             served = {a.objective_id: a.number for a in step.associations.all()}
             # (objective, number of the association serving it or "") for the "serves" boxes
-            step.serves = [(o, served.get(o.pk, "")) for o in stage.objectives.all()]
+            step.serves = [(o, served.get(o.pk, "")) for o in objectives]
             step.summary = step_summary(step)
             step.urls = urls("step", step)
             index[step.number] = step
             for task_position, task in enumerate(step.tasks.all(), start=1):
                 task.position = task_position
-                task.step = step
                 task.ui_label = describe(task)
                 task.urls = urls("step_task", task)
                 index[task.number] = task
+    status_service.attach_open_comments(index, comments or {})
     return index
 
 
-def designer_context(request: HttpRequest, number: str) -> dict[str, Any]:
-    """Everything the designer page and its fragments render from (fixed number of queries)."""
-    try:
-        orch = selectors.orchestration_tree(number)
-    except Orchestration.DoesNotExist as exc:
-        raise Http404("No orchestration with this number.") from exc
-    problems = validate_orchestration(orch)
-    by_stage = problems_by_stage(problems)
-    index = _annotate(orch, by_stage)
-    stages = list(orch.stages.all())
-    groups = [(None, by_stage[""])] if by_stage.get("") else []
-    groups += [(stage, by_stage[stage.number]) for stage in stages if by_stage.get(stage.number)]
+def _stage_comments(stage: Stage, comments) -> tuple:
+    """The open comments anchored in `stage` (pks by anchor): part of what its cached markup is made of."""
+    numbers = {stage.number, *(o.number for o in stage.objectives.all())}
+    for step in stage.steps.all():
+        numbers.add(step.number)
+        numbers.update(task.number for task in step.tasks.all())
+    return tuple(
+        sorted(
+            (kind, number, tuple(c.pk for c in found))
+            for (kind, number), found in comments.items()
+            if number in numbers
+        )
+    )
+
+
+@dataclass(frozen=True)
+class StageBadge:
+    """What a stage's problem badge shows (rendered out of band without loading the stage)."""
+
+    number: str
+    problem_count: int
+
+
+@dataclass(frozen=True)
+class StageHeading:
+    """A stage as the problems panel names it."""
+
+    position: int
+    name: str
+
+
+@dataclass
+class ProblemState:
+    """The problems after a request (`now`) and, when known, those the page on screen shows (`shown`)."""
+
+    facts: list[StageFacts]
+    now: DraftProblems
+    shown: DraftProblems | None
+
+    def panel(self) -> dict[str, Any]:
+        problems = self.now.ordered(self.facts)
+        groups = [(None, self.now.groups[""])] if self.now.groups.get("") else []
+        groups += [
+            (StageHeading(position, stage.name), self.now.groups[stage.number])
+            for position, stage in enumerate(self.facts, start=1)
+            if self.now.groups.get(stage.number)
+        ]
+        return {"problems": problems, "problem_groups": groups}
+
+    def panel_changed(self) -> bool:
+        return self.shown is None or self.shown.summary != self.now.summary or self.shown.groups != self.now.groups
+
+    def badges(self) -> list[StageBadge]:
+        """The badges whose count differs from what the page shows (every badge when that is unknown)."""
+        return [
+            StageBadge(stage.number, self.now.count(stage.number))
+            for stage in self.facts
+            if self.shown is None or self.shown.count(stage.number) != self.now.count(stage.number)
+        ]
+
+
+def _shown(request: HttpRequest, cached: DraftProblems | None, now: DraftProblems) -> DraftProblems | None:
+    """The problems the page shows: designer.js sends the revision its panel and badges are of."""
+    revision = request.headers.get("X-Designer-Revision", "")
+    if revision == str(now.revision):
+        return now
+    if cached is not None and revision == str(cached.revision):
+        return cached
+    return None
+
+
+def _base_context(request: HttpRequest, orch: Orchestration, stages: list[Stage], index, status) -> dict[str, Any]:
     try:
         publish_url = reverse("publish_page", args=[orch.number])
     except NoReverseMatch:
         publish_url = ""
     return {
-        # Review gate (issue 10): the header's approval, problems and publishes, and each row's open comments.
-        **designer_status_context(orch, index, len(problems)),
+        # Review gate (issue 10): the header's approval, problems count and publishes.
+        "draft_status": status,
         "o": orch,
         "stages": stages,
-        "problems": problems,
-        "problem_groups": groups,
         "index": index,
         "editable": can_edit(request.user) and orch.status != OrchestrationStatus.ARCHIVED,
         "archived": orch.status == OrchestrationStatus.ARCHIVED,
@@ -283,6 +355,118 @@ def designer_context(request: HttpRequest, number: str) -> dict[str, Any]:
         "step_bulk_form": forms.StepBulkForm(orchestration=orch, auto_id="bulk-%s"),
         "task_bulk_form": forms.StepTaskBulkForm(orchestration=orch, auto_id="bulk-%s"),
     }
+
+
+def designer_context(request: HttpRequest, number: str, *, page: bool = False) -> dict[str, Any]:
+    """Everything the designer page and its fragments render from: the whole tree, validated (fixed query count).
+
+    With `page`, each stage's markup is also made (`stage.html`), from the
+    cache of stages whose content is unchanged (designer_cache); only the
+    other stages are labelled and rendered.
+    """
+    try:
+        orch = selectors.orchestration_tree(number)
+    except Orchestration.DoesNotExist as exc:
+        raise Http404("No orchestration with this number.") from exc
+    cached = problems_service.cached_problems(orch)
+    stages = list(orch.stages.all())
+    facts = [StageFacts(s.pk, s.number, s.name, s.lifecycle_attr_value) for s in stages]
+    now = problems_service.draft_problems(orch, facts, validate_orchestration(orch))
+    problems_service.problems_store(orch, now, cached)
+    positions = {stage.pk: i for i, stage in enumerate(stages, start=1)}
+    state = ProblemState(facts, now, _shown(request, cached, now))
+    comments = status_service.open_comments_by_anchor(orch)
+    status = status_service.draft_status(orch, _total(now))
+    if not page:
+        index = _annotate(orch, stages, positions, now.count, comments)
+        return {**_base_context(request, orch, stages, index, status), **state.panel(), "problem_state": state}
+
+    orch.ui_label = describe(orch)
+    # The row buttons' template (designer.html#row-actions): data-edit-step="…/ITEM-NUMBER/edit/", …
+    row_action_urls = [
+        (f"{action}-{kind}", urls[action])
+        for kind, urls in _RowUrls(orch.number).patterns.items()
+        for action in ("edit", "delete")
+    ]
+    ctx = {
+        **_base_context(request, orch, stages, {}, status),
+        **state.panel(),
+        "problem_state": state,
+        "row_action_urls": row_action_urls,
+    }
+    keys = {
+        stage.pk: designer_cache.stage_key(
+            TEMPLATE,
+            orch.number,
+            ctx["editable"],
+            (
+                designer_cache.stage_signature(
+                    stage, position=positions[stage.pk], problem_count=now.count(stage.number)
+                ),
+                _stage_comments(stage, comments),
+            ),
+        )
+        for stage in stages
+    }
+    html = designer_cache.render_stages(
+        request, TEMPLATE, ctx, stages, keys, lambda missing: _annotate(orch, missing, positions, now.count, comments)
+    )
+    for stage in stages:
+        stage.html = html[stage.pk]
+    return ctx
+
+
+def fragment_context(
+    request: HttpRequest,
+    number: str,
+    *,
+    stages: Iterable[int] = (),
+    since: int | None = None,
+    wrote: bool = True,
+    changed: bool = True,
+) -> dict[str, Any]:
+    """The context of a fragment that shows (or changed) only `stages` (pks), loading and validating only them.
+
+    `since` is the draft's revision the view read before its write (`wrote`
+    False: the write was refused, nothing changed since). When the
+    problems of the other stages cannot be reused (see `problems.reusable`),
+    this is `designer_context`: the whole tree, validated. With
+    `changed=False` (a row shown again, a form cancelled) nothing is validated.
+    """
+    try:
+        orch = Orchestration.objects.select_related("updated_by", "problem_cache").get(number=number)
+    except Orchestration.DoesNotExist as exc:
+        raise Http404("No orchestration with this number.") from exc
+    facts = selectors.stage_facts(orch.pk)
+    cached = problems_service.cached_problems(orch)
+    summary = problems_service.facts_fingerprint(orch, facts)
+    if changed and not problems_service.reusable(cached, since=since, wrote=wrote, orch=orch, summary=summary):
+        return designer_context(request, number)
+    loaded = selectors.stages_tree(orch, stages)
+    positions = {stage.pk: i for i, stage in enumerate(facts, start=1)}
+    context: dict[str, Any] = {}
+    if changed:
+        fresh = validate_stages(orch, facts, loaded)
+        now = cached.replaced(orch.tree_revision, summary, fresh, [stage.number for stage in loaded])
+        problems_service.problems_store(orch, now, cached)
+        state = ProblemState(facts, now, _shown(request, cached, now))
+        context = {**state.panel(), "problem_state": state}
+        counts, total = now.count, _total(now)
+    else:
+        counts = cached.count if cached is not None else (lambda number: 0)
+        total = _total(cached) if cached is not None else 0
+    index = _annotate(orch, loaded, positions, counts, status_service.open_comments_by_anchor(orch))
+
+    def current_hash() -> str:
+        # The revision this write recorded; a write that made none (the admin): only the whole tree can say.
+        return status_service.current_content_hash(orch) or content_hash(selectors.orchestration_tree(number))
+
+    status = status_service.draft_status(orch, total, current_hash)
+    return {**_base_context(request, orch, loaded, index, status), **context}
+
+
+def _total(problems: DraftProblems) -> int:
+    return sum(len(group) for group in problems.groups.values())
 
 
 @dataclass
@@ -327,9 +511,12 @@ def respond(
     swap, so keyboard users stay where they were working.
     """
     html = [part if isinstance(part, str) else render_part(request, ctx, part) for part in parts]
-    if changed:
-        html.append(render_part(request, ctx, Part("problems", oob="true")))
-        html.append(render_part(request, ctx, Part("badges", oob="true")))
+    state: ProblemState | None = ctx.get("problem_state")
+    if changed and state is not None:
+        # Only what differs from the page on screen: usually the row alone, no badge, no panel.
+        if state.panel_changed():
+            html.append(render_part(request, ctx, Part("problems", oob="true")))
+        html.append(render_part(request, ctx, Part("badges", {"badges": state.badges()}, oob="true")))
     # innerHTML keeps the role=status element itself, so screen readers announce the new text.
     html.append(render_to_string(f"{TEMPLATE}#messages-oob", ctx, request))
     response = HttpResponse("".join(html), status=status)

@@ -7,7 +7,12 @@
  * - reordering: SortableJS drags, move buttons and Alt+arrow keys all move the
  *   row in the page and post the list's full new order to the same endpoint;
  * - problem links that open the right form and focus the field concerned;
- * - bulk selection counts.
+ * - bulk selection counts;
+ * - each row's buttons, copied from the page's one <template id="row-actions">;
+ * - the revision of the problems on screen, sent with every request so the
+ *   server answers only the badges and panel that differ from it.
+ * After a request, whatever its swaps, the work above runs once, and only the
+ * lists the response touched are renumbered.
  * No build step: plain ES2020, loaded with `defer` after htmx.
  */
 (function () {
@@ -75,15 +80,91 @@
     if (helpButton) openDialog($("#help"), helpButton);
   });
 
-  // ---------------------------------------------------------------- focus after swaps
+  // ---------------------------------------------------------------- row buttons
 
-  document.addEventListener("htmx:afterSettle", () => {
+  // The server renders each row's buttons once for the page (a <template>); every row carries an empty
+  // span[data-actions] with its kind and label. URLs are filled in only for a number the models accept.
+  const SAFE_NUMBER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+  const RESERVED = new Set(["new", "reorder", "bulk"]);
+
+  function addRowActions(root) {
+    const template = document.getElementById("row-actions");
+    if (!template || !root.querySelectorAll) return;
+    const spans = root.matches("span[data-actions]") ? [root] : [];
+    spans.push(...root.querySelectorAll("span[data-actions]"));
+    spans.forEach((span) => {
+      if (span.childElementCount) return;
+      const kind = span.dataset.actions;
+      const label = span.dataset.label;
+      const number = span.closest("li.item")?.dataset.number || "";
+      const safe = !span.hasAttribute("data-no-urls") && SAFE_NUMBER.test(number) && !RESERVED.has(number.toLowerCase());
+      const buttons = template.content.cloneNode(true);
+      const [edit, up, down, remove] = buttons.children;
+      edit.id = `${kind}-${number}-edit`;
+      edit.setAttribute("aria-label", `Edit ${label}`);
+      up.setAttribute("aria-label", `Move ${label} up`);
+      down.setAttribute("aria-label", `Move ${label} down`);
+      remove.setAttribute("aria-label", `Delete ${label}`);
+      if (safe) {
+        edit.dataset.url = template.getAttribute(`data-edit-${kind}`).replace("ITEM-NUMBER", number);
+        edit.dataset.target = `#${kind}-${number}-main`;
+        remove.dataset.url = template.getAttribute(`data-delete-${kind}`).replace("ITEM-NUMBER", number);
+      }
+      span.append(buttons);
+    });
+  }
+
+  // The copied buttons ask htmx themselves (one listener for the page instead of one per button).
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-row-action]");
+    if (!button?.dataset.url) return;
+    if (button.dataset.rowAction === "edit") {
+      htmx.ajax("GET", button.dataset.url, { source: button, target: button.dataset.target, swap: "outerHTML" });
+    } else {
+      htmx.ajax("GET", button.dataset.url, { source: button, target: "#modal-body", swap: "innerHTML" });
+    }
+  });
+
+  // ---------------------------------------------------------------- the problems on screen
+
+  document.addEventListener("htmx:configRequest", (event) => {
+    const revision = document.getElementById("last-changed")?.dataset.revision;
+    if (revision) event.detail.headers["X-Designer-Revision"] = revision;
+  });
+
+  // ---------------------------------------------------------------- after a request's swaps
+
+  // Lists whose rows a response replaced, added or removed: noted before each swap (a removed row
+  // cannot say afterwards where it was), renumbered once after all of them.
+  const touched = new Set();
+  function noteTouched(element) {
+    if (!element?.closest) return;
+    const list = element.closest("ol.stages, ol.items");
+    if (list) touched.add(list);
+    element.querySelectorAll?.("ol.stages, ol.items").forEach((inner) => touched.add(inner));
+  }
+  document.addEventListener("htmx:beforeSwap", (event) => noteTouched(event.detail.target));
+  document.addEventListener("htmx:oobBeforeSwap", (event) => noteTouched(event.detail.target));
+  document.addEventListener("htmx:oobAfterSwap", (event) => noteTouched(event.detail.target));
+  document.addEventListener("htmx:afterSwap", (event) => noteTouched(event.detail.target));
+
+  // One response settles each swapped element in turn, in one go: do the work on the first, once.
+  let settled = null;
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const xhr = event.detail.xhr;
+    if (xhr && xhr === settled) return;
+    settled = xhr || null;
+    afterSwaps();
+  });
+
+  function afterSwaps() {
     if (pendingFocus) {
       const wanted = document.getElementById(pendingFocus);
       const form = $("form.item-form[data-autofocus]");
       pendingFocus = "";
       if (wanted && focusElement(wanted)) {
         form?.removeAttribute("data-autofocus");
+        finishSwaps();
         return;
       }
     }
@@ -102,15 +183,21 @@
       conflict.dataset.seen = "1";
       focusElement($("button[type=submit]", conflict.closest("form")));
     }
+    finishSwaps();
+  }
+
+  function finishSwaps() {
     updateBulkCounts();
-    renumber();
-  });
+    renumber(touched);
+    touched.clear();
+  }
 
   // ---------------------------------------------------------------- reordering
 
   // Positions shown in the rows follow the order on screen (after a drag, a move or a deletion).
-  function renumber() {
-    $$("ol.stages, ol.items").forEach((list) => {
+  function renumber(lists) {
+    lists.forEach((list) => {
+      if (!list.isConnected) return;
       Array.from(list.children).forEach((item, index) => {
         const counter = document.getElementById(`${item.id}-main`)?.querySelector(".counter");
         if (!counter) return;
@@ -122,7 +209,7 @@
   }
 
   function saveOrder(list, movedNumber) {
-    renumber();
+    renumber([list]);
     const form = document.getElementById(list.dataset.reorderForm);
     if (!form) return;
     form.querySelector("[name=moved]").value = movedNumber || "";
@@ -293,6 +380,7 @@
     // htmx wires up swapped-in content when it settles; with the default 20 ms delay a fast
     // Enter could submit a freshly swapped form natively. We use no settle transitions.
     htmx.config.defaultSettleDelay = 0;
+    htmx.onLoad(addRowActions);
     htmx.onLoad(initSortables);
     updateBulkCounts();
   }

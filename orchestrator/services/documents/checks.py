@@ -137,9 +137,27 @@ def _path_key(path: str) -> tuple:
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.\[\]]+", path) if part)
 
 
+def _inlined(node: Any, defs: dict[str, Any]) -> Any:
+    """The schema with every plain `{"$ref": "#/$defs/X"}` replaced by X itself (the schema has no cycles).
+
+    jsonschema resolves a `$ref` on every use; a 200-stage document uses them
+    thousands of times. The errors are the same (their instance paths and
+    messages; only their schema paths lose the `$ref` steps).
+    """
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if len(node) == 1 and isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inlined(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inlined(value, defs) for value in node]
+    return node
+
+
 @cache
 def _schema_validator() -> Draft202012Validator:
-    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return Draft202012Validator(_inlined(schema, schema.get("$defs", {})))
 
 
 _JSON_TYPES = {

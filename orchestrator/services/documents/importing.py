@@ -21,6 +21,7 @@ from ...models import (
 )
 from ...validation import COMPLETENESS_CODES, validate_orchestration
 from ..editors import draft_editor_record
+from ..rows import update_rows
 from .checks import (
     DocumentInvalid,
     NumberIndex,
@@ -90,7 +91,20 @@ def _history():
     return history
 
 
-def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestration, bool, list[PathProblem]]:
+@dataclasses.dataclass
+class _Built:
+    """Every row of the imported tree as written, to validate without reading it back."""
+
+    stages: list = dataclasses.field(default_factory=list)
+    objectives: list = dataclasses.field(default_factory=list)
+    steps: list = dataclasses.field(default_factory=list)
+    tasks: list = dataclasses.field(default_factory=list)
+    associations: list = dataclasses.field(default_factory=list)
+
+
+def _build(
+    document: dict[str, Any], index: NumberIndex, user, built: _Built
+) -> tuple[Orchestration, bool, list[PathProblem]]:
     """Create or update the orchestration and make its tree exactly the document's.
 
     Objects keep their row (and remote id) when their number stays; rows whose
@@ -111,6 +125,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
     else:
         _history().before_change(orch.pk)  # the content as it was, before the header and the tree change
         orch.version += 1
+        orch.tree_revision += 1  # locked above: one write after the state it read
     orch.name = document["OrchestrationName"]
     orch.description = document.get("OrchestrationDescription", "")
     orch.object_code = document["ObjectCode"]
@@ -172,7 +187,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
             saved[item_number] = obj
         if problems:
             return saved
-        model.objects.bulk_update(to_update, [*fields, "version"])
+        update_rows(model, to_update, [*fields, "version"])
         model.objects.bulk_create(to_create)
         return saved
 
@@ -248,7 +263,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
             obj = steps[step["OrchestrationStepNumber"]]
             obj.success_step = steps[step["SuccessStepNumber"]] if "SuccessStepNumber" in step else None
             obj.failure_step = steps[step["FailureStepNumber"]] if "FailureStepNumber" in step else None
-    Step.objects.bulk_update(list(steps.values()), ["success_step", "failure_step"])
+    update_rows(Step, list(steps.values()), ["success_step", "failure_step"])
 
     task_items = []
     for i, stage in enumerate(document["Stages"]):
@@ -268,7 +283,7 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
                     obj.assigned_to = task.get("AssignedTo", "")
 
                 task_items.append((json_path("Stages", i, "StepTasks", j), task, fill_task))
-    upsert(
+    tasks = upsert(
         StepTask,
         old_tasks,
         task_items,
@@ -280,13 +295,18 @@ def _build(document: dict[str, Any], index: NumberIndex, user) -> tuple[Orchestr
         return orch, created, problems
 
     kept_associations = {n for n, a in old_associations.items() if a.pk not in stale}
-    StepObjectiveAssociation.objects.bulk_create(
+    new_associations = StepObjectiveAssociation.objects.bulk_create(
         [
             StepObjectiveAssociation(number=n, step=steps[step_number], objective=objectives[objective_number])
             for n, (step_number, objective_number) in wanted_pairs.items()
             if n not in kept_associations
         ]
     )
+    built.stages = list(stages.values())
+    built.objectives = list(objectives.values())
+    built.steps = list(steps.values())
+    built.tasks = list(tasks.values())
+    built.associations = [old_associations[n] for n in kept_associations] + new_associations
 
     # Rows whose numbers left the file: children first; every kept child has its new parent by now.
     StepTask.objects.filter(pk__in=[t.pk for n, t in old_tasks.items() if n not in index.paths]).delete()
@@ -333,10 +353,19 @@ def orchestration_import(
     warnings: list[PathProblem] = []
     try:
         with _history().revision_scope(user=user, action=RevisionAction.IMPORT):
-            orch, created, problems = _build(document, index, user)
+            built = _Built()
+            orch, created, problems = _build(document, index, user, built)
             if problems:
                 raise DocumentInvalid(problems)
-            tree = selectors.orchestration_tree(orch.number)
+            # The rows as just written are the tree: validate them without reading them back.
+            tree = selectors.tree_of(
+                orch,
+                stages=built.stages,
+                objectives=built.objectives,
+                steps=built.steps,
+                tasks=built.tasks,
+                associations=built.associations,
+            )
             for problem in [] if draft else validate_orchestration(tree):
                 entry = (index.problem_path(problem), problem.message)
                 if allow_incomplete and problem.code in COMPLETENESS_CODES:
