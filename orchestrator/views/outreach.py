@@ -75,13 +75,23 @@ def _shown(value) -> str:
     return str(value)
 
 
+def _in_attribute_order(values: dict) -> list[tuple[str, object]]:
+    """A stored dict's items in the page's fixed order (name, order, colour, closing, then the rest by name).
+
+    The lines live in a JSONField, and PostgreSQL's jsonb keeps keys in its own
+    order (shortest first), not in the order they were written.
+    """
+    known = [(k, values[k]) for k in ATTRIBUTE_LABELS if k in values]
+    return known + sorted((k, v) for k, v in values.items() if k not in ATTRIBUTE_LABELS)
+
+
 def _change_text(line: dict) -> list[str]:
     """What a line changes in Outreach, in words: "order 3 → 1", "colour (none) → #aabbcc"."""
     if line.get("action") == "create":
-        return [f"{ATTRIBUTE_LABELS.get(k, k)} {_shown(v)}" for k, v in (line.get("send") or {}).items()]
+        return [f"{ATTRIBUTE_LABELS.get(k, k)} {_shown(v)}" for k, v in _in_attribute_order(line.get("send") or {})]
     return [
         f"{ATTRIBUTE_LABELS.get(k, k)} {_shown(pair[0])} → {_shown(pair[1])}"
-        for k, pair in (line.get("changes") or {}).items()
+        for k, pair in _in_attribute_order(line.get("changes") or {})
         if isinstance(pair, list | tuple) and len(pair) == 2
     ]
 

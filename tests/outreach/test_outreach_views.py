@@ -413,3 +413,21 @@ def test_the_plan_costs_the_same_queries_per_request_whatever_the_size(publisher
         orch = build_orchestration(stages=size)
         counts.append(count_queries(publisher_client, "post", plan_url(orch), {"connection": "default"}, HTMX))
     assert counts[0] == counts[1]
+
+
+def test_what_changes_reads_in_a_fixed_order_whatever_order_the_database_keeps():
+    """PostgreSQL's jsonb hands keys back shortest first (name, color, order, isClosed): the page must not care."""
+    from orchestrator.views.outreach import _change_text
+
+    as_jsonb_keeps_them = {
+        "action": "update",
+        "changes": {"name": ["a", "A"], "color": [None, "#59a14f"], "order": [9, 2], "isClosed": [None, False]},
+    }
+    assert _change_text(as_jsonb_keeps_them) == [
+        "name a → A",
+        "order 9 → 2",
+        "colour (none) → #59a14f",
+        "closing (none) → no",
+    ]
+    create = {"action": "create", "send": {"name": "B", "color": "#aabbcc", "order": 1}}
+    assert _change_text(create) == ["name B", "order 1", "colour #aabbcc"]
