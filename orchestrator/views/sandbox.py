@@ -47,6 +47,7 @@ def sandbox_reset(request):
         request,
         f"Emptied the sandbox: removed {removed['orchestrations']} orchestration(s) and {removed['stages']} "
         f"stage(s). Outreach: removed {removed['outreach_stages']} opportunity stage(s). "
+        f"Rehearsal records (interactions, phone calls, B2C tasks): removed {removed.get('records', 0)}. "
         "The next publish or sync to it creates them again.",
     )
     return go(request, reverse("sandbox"))
