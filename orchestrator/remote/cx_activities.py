@@ -7,6 +7,7 @@
 | DELETE | ``/interactions/{InteractionId}`` | 204 |
 | POST | ``/phoneCalls`` (``Upsert-Mode: true``) | a call for an interaction, with ``TranscriptMessage`` children |
 | DELETE | ``/phoneCalls/{CallId}`` | 204 |
+| GET | ``/interactions/describe``, ``/phoneCalls/describe`` | the attributes the pod has |
 
 An interaction has no public number we can choose, so a create is not
 repeated after an ambiguous failure (``idempotent=False``): the caller looks
@@ -46,6 +47,24 @@ class CxActivitiesApi:
         if client.system.key != "cx_sales":
             raise ValueError(f"CxActivitiesApi needs a CX Sales connection, not {client.system.label}")
         self.client = client
+
+    def described_attributes(self, resource: str, child: str) -> tuple[set[str], set[str]]:
+        """(the attribute names of `resource`, those of its child collection `child`) from the pod's describe."""
+        response = self.client.request(
+            "GET", f"/{resource}/describe", headers={"Accept": "application/vnd.oracle.adf.description+json"}
+        )
+        document = response.data if isinstance(response.data, dict) else {}
+        resources = document.get("Resources") if isinstance(document.get("Resources"), dict) else None
+        described = resources.get(resource) if resources else None
+        if not isinstance(described, dict):
+            raise RemoteError(f"The describe of {resource} names no {resource} resource.", permanent=True)
+
+        def names(node: Any) -> set[str]:
+            rows = node.get("attributes") if isinstance(node, dict) else None
+            return {row["name"] for row in rows or [] if isinstance(row, dict) and isinstance(row.get("name"), str)}
+
+        children = described.get("children") if isinstance(described.get("children"), dict) else {}
+        return names(described), names(children.get(child))
 
     def create_interaction(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST an interaction; returns it (with ``InteractionId``). Not repeated after an ambiguous failure."""

@@ -11,6 +11,7 @@ fidelity-risks §5); what the pages do not say is marked as our reading:
 | POST | /phoneCalls (``Upsert-Mode: true`` upserts by ``CallNumber``) | 201 (200 on an upsert that found the call) |
 | GET | /phoneCalls[?q=…] | a collection as above |
 | GET, DELETE | /phoneCalls/{CallId} | the item (with ``TranscriptMessage``); 204 |
+| GET | /interactions/describe, /phoneCalls/describe | ``{"Resources": {name: {"attributes", "children"}}}`` |
 
 Bodies are checked against schemas/interaction.post.json and
 schemas/phone-call.post.json, then the rules the pages state: an
@@ -21,6 +22,9 @@ names an ``InteractionId`` that exists; ``CallNumber`` and ``MessageNumber``
 hold at most 30 characters, ``MessageContent`` is base64 (Oracle types it
 ``string (byte)``). Errors are ADF's ``{"title", "status", "detail"}`` (400,
 404, 405). Who-columns and links are added as the seed's example shows.
+The describe lists the attributes Oracle's pages show (names, types,
+lengths); `hidden` (``{"interactions.OriginalSystemReference", …}``) leaves
+some out, as a pod that lacks them would, and then refuses them in a body.
 Credentials are not checked here (the fake server and the sandbox decide).
 """
 
@@ -57,6 +61,48 @@ LENGTHS = {
     INTERACTIONS: {"Description": 1000, "DirectionCd": 30, "ChannelTypeCd": 30, "OriginalSystemReference": 255},
     PHONE_CALLS: {"CallNumber": 30, "PhoneNumber": 30, "ExternalSystemCallId": 255},
 }
+# (name, type, maxLength) of what the pages show, per resource and child collection.
+DESCRIBED = {
+    INTERACTIONS: [
+        ("InteractionId", "integer", None),
+        ("AccountPartyId", "integer", None),
+        ("AgentHTTPSessionId", "string", 100),
+        ("ChannelTypeCd", "string", 30),
+        ("Description", "string", 1000),
+        ("DirectionCd", "string", 30),
+        ("OriginalSystemReference", "string", 255),
+        ("StartTime", "datetime", None),
+        ("StatusCd", "string", 30),
+    ],
+    "interactions.interactionReferences": [
+        ("InteractionId", "integer", None),
+        ("InteractionNumber", "string", 30),
+        ("ObjectId", "integer", None),
+        ("ObjectTypeCd", "string", 30),
+        ("ReferenceId", "integer", None),
+    ],
+    PHONE_CALLS: [
+        ("CallId", "integer", None),
+        ("CallDetailsURL", "string", 1000),
+        ("CallNumber", "string", 30),
+        ("DeletedFlag", "boolean", None),
+        ("ExternalSystemCallId", "string", 255),
+        ("InteractionId", "integer", None),
+        ("LeftMessageFlag", "boolean", None),
+        ("PhoneNumber", "string", 30),
+        ("TranscriptURL", "string", 1000),
+    ],
+    "phoneCalls.TranscriptMessage": [
+        ("CallId", "integer", None),
+        ("MessageContent", "blob", None),
+        ("MessageId", "integer", None),
+        ("MessageNumber", "string", 30),
+        ("MessageTypeCd", "string", 30),
+        ("RoleCd", "string", 30),
+        ("VisibilityCd", "string", 30),
+    ],
+}
+CHILDREN = {INTERACTIONS: "interactionReferences", PHONE_CALLS: "TranscriptMessage"}
 MESSAGE_LENGTHS = {
     "MessageNumber": 30,
     "MessageTypeCd": 30,
@@ -96,6 +142,7 @@ class CxActivitiesEmulator:
     def __init__(self, store, *, base_url: str = "sandbox://builtin") -> None:
         self.store = store
         self.base_url = base_url
+        self.hidden: set[str] = set()  # "interactions.OriginalSystemReference": not on this pod
 
     @staticmethod
     def handles(path: str) -> bool:
@@ -122,6 +169,8 @@ class CxActivitiesEmulator:
                     return self._create_interaction(body)
                 return self._create_phone_call(body, upsert=headers.get("upsert-mode", "").lower() == "true")
             return adf_error(405, f"{method} is not supported on {name}.")
+        if parts[1:] == ["describe"] and method == "GET":
+            return self._describe(name)
         if len(parts) != 2 or not parts[1].isdigit():
             return adf_error(404, f"No {name} item at {path[:200]}.")
         record_id = int(parts[1])
@@ -168,6 +217,41 @@ class CxActivitiesEmulator:
         document = {"items": items, "count": len(items), "hasMore": False, "limit": 25, "offset": 0}
         return 200, {"Content-Type": COLLECTION_MEDIA_TYPE}, json.dumps(document, ensure_ascii=False).encode()
 
+    def describe(self, name: str) -> dict[str, Any]:
+        """The describe document of `name`, without the `hidden` attributes."""
+
+        def rows(key: str) -> list[dict[str, Any]]:
+            shown = []
+            for attribute, kind, length in DESCRIBED[key]:
+                if f"{key}.{attribute}" in self.hidden:
+                    continue
+                row: dict[str, Any] = {"name": attribute, "type": kind, "updatable": attribute not in ("CallNumber",)}
+                if length:
+                    row["maxLength"] = str(length)
+                shown.append(row)
+            return shown
+
+        child = CHILDREN[name]
+        return {
+            "Resources": {
+                name: {
+                    "discrColumnType": False,
+                    "title": name,
+                    "attributes": rows(name),
+                    "children": {child: {"attributes": rows(f"{name}.{child}")}},
+                }
+            }
+        }
+
+    def _describe(self, name: str) -> Reply:
+        document = json.dumps(self.describe(name)).encode()
+        return 200, {"Content-Type": "application/vnd.oracle.adf.description+json"}, document
+
+    def _refuse_hidden(self, key: str, data: dict[str, Any]) -> None:
+        for attribute in data:
+            if f"{key}.{attribute}" in self.hidden:
+                raise _refuse(f"The attribute {attribute} is not defined on {key}.")
+
     # -- writing --------------------------------------------------------------------------------------------
 
     def _body(self, body: bytes, schema: str, name: str) -> dict[str, Any]:
@@ -188,6 +272,9 @@ class CxActivitiesEmulator:
 
     def _create_interaction(self, body: bytes) -> Reply:
         data = self._body(body, "interaction.post.json", INTERACTIONS)
+        self._refuse_hidden(INTERACTIONS, data)
+        for reference in data.get("interactionReferences") or []:
+            self._refuse_hidden(f"{INTERACTIONS}.interactionReferences", reference)
         direction = data.get("DirectionCd", "ORA_SVC_INBOUND")
         if direction not in DIRECTIONS:
             raise _refuse(f"DirectionCd {str(direction)[:40]!r} is not one of {', '.join(DIRECTIONS)}.")
@@ -234,6 +321,9 @@ class CxActivitiesEmulator:
 
     def _create_phone_call(self, body: bytes, *, upsert: bool) -> Reply:
         data = self._body(body, "phone-call.post.json", PHONE_CALLS)
+        self._refuse_hidden(PHONE_CALLS, data)
+        for message in data.get("TranscriptMessage") or []:
+            self._refuse_hidden(f"{PHONE_CALLS}.TranscriptMessage", message)
         interaction_id = data.get("InteractionId")
         if interaction_id is None:
             raise _refuse("InteractionId is required.")

@@ -82,6 +82,14 @@ SYSTEM_OF = {
     RehearsalRecordKind.INTERACTION: CX_SALES.key,
     RehearsalRecordKind.PHONE_CALL: CX_SALES.key,
 }
+# What a rehearsal sends to CX Sales, by resource and child collection: the pod's describe must have each.
+CX_SENT = {
+    ("interactions", "interactionReferences"): (
+        ("Description", "DirectionCd", "OriginalSystemReference"),
+        ("ObjectTypeCd", "ObjectId"),
+    ),
+    ("phoneCalls", "TranscriptMessage"): (("InteractionId", "CallNumber"), ("MessageNumber", "MessageContent")),
+}
 CLEANUP_ORDER = (RehearsalRecordKind.B2C_TASK, RehearsalRecordKind.PHONE_CALL, RehearsalRecordKind.INTERACTION)
 NOTHING, PLANNED, CREATED, EXISTS, ADOPTED, FAILED, SKIPPED = (
     "nothing",
@@ -590,11 +598,41 @@ class _RehearsalRun(_Executor):
         RemoteRun.objects.filter(pk=self.run.pk).update(
             lines=[line.as_dict() for line in self.lines], connection_info=self.run.connection_info
         )
+        if any(line.system == CX_SALES.key for line in todo):
+            self._check_describe()
         suggestions = {step.number: step.suggestion_text for stage in stages for step in stage.steps.all()}
         for line in todo:
             with self.journal.about(line.stage_number):
                 self._create(line, held, suggestions.get(line.step_number, ""))
         self._conclude()
+
+    def _check_describe(self) -> None:
+        """Like a publish: read the pod's describe first; nothing is written when it lacks what we send."""
+        api = CxActivitiesApi(self.client(CX_SALES.key))
+        missing = []
+        for (resource, child), (own, nested) in CX_SENT.items():
+            self.journal.annotate(f"read the describe of {resource}: it must have every attribute sent")
+            try:
+                names, child_names = api.described_attributes(resource, child)
+            except RemoteError as exc:
+                self._stop_if_fatal(exc, CX_SALES.key, f"the describe of {resource}")
+                self._finish(
+                    PublishRunStatus.REFUSED,
+                    PublishReason.DESCRIBE,
+                    f"Not rehearsed: the describe of {resource} could not be read "
+                    f"({self.journal.scrub(exc.message)}). Nothing was sent.",
+                    self.rehearsal.status,
+                )
+            missing += [f"{resource}.{name}" for name in own if name not in names]
+            missing += [f"{resource}.{child}.{name}" for name in nested if name not in child_names]
+        if missing:
+            self._finish(
+                PublishRunStatus.REFUSED,
+                PublishReason.DESCRIBE,
+                f"Not rehearsed: CX Sales connection {self.connections[CX_SALES.key].name} does not describe "
+                f"{', '.join(missing)}, which a rehearsal sends. Nothing was sent.",
+                self.rehearsal.status,
+            )
 
     def _conclude(self) -> None:
         failed = [line for line in self.lines if line.status == FAILED]

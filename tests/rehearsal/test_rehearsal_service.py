@@ -92,7 +92,29 @@ def test_rehearsing_creates_exactly_the_planned_records_with_the_documented_bodi
         ("phone_call", "cx_sales"),
     ]
     assert all(r.link.startswith(("http://127.0.0.1", "http://localhost")) for r in rehearsal.records.all())
-    assert JournalEntry.objects.filter(remote_run=run).count() == 4
+    journal = JournalEntry.objects.filter(remote_run=run).order_by("pk")
+    assert [(e.method, e.path) for e in journal] == [
+        ("GET", "/interactions/describe"),
+        ("GET", "/phoneCalls/describe"),
+        ("POST", "/tasks"),
+        ("POST", "/tasks"),
+        ("POST", "/interactions"),
+        ("POST", "/phoneCalls"),
+    ]
+
+
+def test_a_pod_whose_describe_lacks_what_is_sent_is_refused_before_any_cx_write(demo, ci, cx_server, b2c_server):
+    cx_server.activities.hidden = {"interactions.OriginalSystemReference", "phoneCalls.TranscriptMessage.MessageNumber"}
+    rehearsal, run = rehearse(request_for(demo))
+    assert run.status == "refused" and run.reason == "describe"
+    assert "does not describe interactions.OriginalSystemReference, phoneCalls.TranscriptMessage.MessageNumber" in (
+        run.message
+    )
+    assert [r.method for r in cx_server.requests] == ["GET", "GET"] and b2c_server.requests == []
+    assert not rehearsal.records.exists()
+    cx_server.activities.hidden = set()
+    _, again = rehearse(request_for(demo))
+    assert again.status == "done" and again.message == "Rehearsed: 4 record(s) created, 0 already there."
 
 
 def test_a_second_run_continues_the_rehearsal_and_creates_nothing(demo, ci, cx_server, b2c_server):
