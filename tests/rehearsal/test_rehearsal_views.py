@@ -106,3 +106,29 @@ def test_the_report_costs_the_same_whatever_was_created(demo):
         client, reverse("rehearsal_report", args=[large.pk])
     )
     assert count_queries(client, reverse("rehearsal_page", args=[demo.number])) <= 12
+
+
+def test_the_report_and_the_cleanup_are_for_rehearsers_only(demo):
+    reviewer = client_for("Reviewer")
+    reviewer.post(reverse("rehearsal_start", args=[demo.number]), FORM)
+    rehearsal = Rehearsal.objects.get()
+    report, cleanup = (reverse(name, args=[rehearsal.pk]) for name in ("rehearsal_report", "rehearsal_cleanup"))
+    response = Client().post(cleanup)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    for role in ("Viewer", "Designer"):
+        assert client_for(role).get(report).status_code == 403
+        assert client_for(role).post(cleanup).status_code == 403
+    assert SandboxRecord.objects.count() == 4
+    assert reviewer.get(cleanup).status_code == 405
+    assert reviewer.post(reverse("rehearsal_cleanup", args=[999])).status_code == 404
+    assert reviewer.post(cleanup).status_code == 302 and not SandboxRecord.objects.exists()
+    response = reviewer.post(cleanup, follow=True)
+    assert "is already cleaned up" in response.content.decode()
+
+
+def test_an_archived_orchestration_is_refused_above_the_form(demo):
+    demo.status = "ARCHIVED"
+    demo.save(update_fields=["status"])
+    response = client_for("Publisher").post(reverse("rehearsal_start", args=[demo.number]), FORM, headers=HTMX)
+    assert response.status_code == 422 and "is archived" in response.content.decode()
+    assert not Rehearsal.objects.exists()
