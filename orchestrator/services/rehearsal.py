@@ -69,7 +69,14 @@ from ..remote.cx_activities import CxActivitiesApi
 from ..remote.systems import B2C_SERVICE, CX_SALES
 from .journal import Journal
 from .publish_run import client_options
-from .remote_runs import RunEnded, remote_run_claim, remote_run_finish, remote_run_start
+from .remote_runs import (
+    RunEnded,
+    active_remote_run,
+    remote_run_claim,
+    remote_run_finish,
+    remote_run_is_stale,
+    remote_run_start,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -411,8 +418,17 @@ def plan_counts(lines: Iterable[RehearsalLine | dict[str, Any]]) -> dict[str, in
 # -- running ---------------------------------------------------------------------------------------------------------
 
 
+def _busy(kind: str, rehearsal: Rehearsal) -> RemoteRun | None:
+    """The run of the other kind (a clean-up while rehearsing, or the reverse) under way, if any."""
+    active = active_remote_run(kind, rehearsal.orchestration)
+    return active if active is not None and not remote_run_is_stale(active) else None
+
+
 def rehearsal_start(rehearsal: Rehearsal, *, user=None) -> tuple[RemoteRun, bool]:
-    """Queue a run of `rehearsal`: (run, True), or (the run already under way for its orchestration, False)."""
+    """Queue a run of `rehearsal`: (run, True), or (the run or clean-up already under way for it, False)."""
+    busy = _busy(RemoteRunKind.REHEARSAL_CLEANUP, rehearsal)
+    if busy is not None:
+        return busy, False
     return remote_run_start(
         kind=RemoteRunKind.REHEARSAL,
         system=CX_SALES.key,
@@ -444,7 +460,10 @@ def rehearse(request: RehearsalRequest, *, user=None) -> tuple[Rehearsal, Remote
 
 
 def rehearsal_cleanup_start(rehearsal: Rehearsal, *, user=None) -> tuple[RemoteRun, bool]:
-    """Queue the clean-up of `rehearsal`: (run, True), or (the clean-up under way, False)."""
+    """Queue the clean-up of `rehearsal`: (run, True), or (the clean-up or a run under way, False)."""
+    busy = _busy(RemoteRunKind.REHEARSAL, rehearsal)
+    if busy is not None:
+        return busy, False
     return remote_run_start(
         kind=RemoteRunKind.REHEARSAL_CLEANUP,
         system=CX_SALES.key,

@@ -237,3 +237,11 @@ def test_every_stage_when_none_is_given(demo, ci, cx_server, b2c_server):
     assert len(b2c_server.tasks()) == 6  # 2 + 2 + 1 + 1
     assert len(cx_server.activity_store.list("cx_sales.phoneCalls")) == 4
     assert RemoteRun.objects.filter(kind="rehearsal").count() == 1
+
+
+def test_a_cleanup_waits_for_a_run_under_way_and_the_reverse(demo, ci):
+    rehearsal, _ = rehearse(request_for(demo))
+    busy = RemoteRun.objects.create(kind="rehearsal", system="cx_sales", orchestration=demo, status="running")
+    assert rehearsal_cleanup(rehearsal).pk == busy.pk and rehearsal.records.filter(status="created").count() == 4
+    RemoteRun.objects.filter(pk=busy.pk).update(kind="rehearsal_cleanup")
+    assert rehearse(request_for(demo))[1].pk == busy.pk
