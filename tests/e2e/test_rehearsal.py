@@ -1,5 +1,6 @@
 """The rehearsal journey in Chromium: a reviewer rehearses the demo's first stage on a test record from the designer
-(plan first), reads what was created where, sees it in the sandbox, and cleans up. axe finds nothing serious."""
+(plan first), reads what was created where, sees it in the sandbox, and cleans up. axe finds nothing serious and
+the strict Content-Security-Policy is never violated."""
 
 import re
 
@@ -9,6 +10,7 @@ from playwright.sync_api import Page, expect
 from orchestrator.demo import demo_document
 from orchestrator.models import Rehearsal, SandboxRecord
 from orchestrator.services.documents import orchestration_import
+from tests.e2e.test_csp import CspWatch
 from tests.factories import make_user
 
 
@@ -23,6 +25,8 @@ def severe_violations(page: Page) -> list[str]:
 
 def test_rehearse_a_stage_from_the_designer_read_the_report_and_clean_up(page, live_server, login):
     orch = orchestration_import(document=demo_document()).orchestration
+    watch = CspWatch()
+    watch.attach(page)
     login(make_user("Reviewer"))
     page.goto(f"{live_server.url}/orchestrations/{orch.number}/")
     page.get_by_role("link", name="Rehearse stage “Qualify”").click()
@@ -42,6 +46,7 @@ def test_rehearse_a_stage_from_the_designer_read_the_report_and_clean_up(page, l
     expect(page.locator("#rehearsal-plan tbody tr")).to_have_count(5)
     assert severe_violations(page) == []
     assert not SandboxRecord.objects.exists()
+    assert watch.problems == []
 
     page.get_by_role("button", name="Rehearse", exact=True).click()
     expect(page).to_have_url(re.compile(r"/rehearsals/\d+/$"))
@@ -61,3 +66,4 @@ def test_rehearse_a_stage_from_the_designer_read_the_report_and_clean_up(page, l
     expect(page.locator("#rehearsal-summary")).to_contain_text("Cleaned up: 4 record(s) deleted.")
     expect(page.locator(".rehearsal-records [data-record-status='deleted']")).to_have_count(4)
     assert not SandboxRecord.objects.exists()
+    assert watch.problems == []
