@@ -23,6 +23,7 @@ from orchestrator.models import Orchestration, Rehearsal, RemoteRun
 from orchestrator.services.publishing import EXIT_REFUSED
 from orchestrator.services.rehearsal import (
     STATUS_TEXT,
+    RehearsalLine,
     plan_counts,
     rehearsal_cleanup,
     rehearsal_plan,
@@ -187,5 +188,6 @@ def summary_of(rehearsal: Rehearsal, run: RemoteRun, code: int) -> dict:
             }
             for r in rehearsal.records.all()
         ],
-        "lines": run.lines,
+        # In the dataclass's order: a JSONField's keys come back in another order on PostgreSQL (jsonb).
+        "lines": [RehearsalLine(**line).as_dict() for line in run.lines if isinstance(line, dict)],
     }
