@@ -509,6 +509,7 @@ class _Executor:
                     PublishRunStatus.FAILED,
                     PublishReason.INTERRUPTED,
                     f"Interrupted before it finished; {self.verb} again to finish (nothing is created twice).",
+                    self._partial_status() if self.rehearsal is not None else "",
                 )
             raise
         except Exception:
@@ -518,6 +519,7 @@ class _Executor:
                     PublishRunStatus.FAILED,
                     PublishReason.INTERRUPTED,
                     f"Stopped by an internal error; the log has the details. {self.verb.capitalize()} again to finish.",
+                    self._partial_status() if self.rehearsal is not None else "",
                 )
 
     def _finish(self, status: str, reason: str, message: str, rehearsal_status: str = "") -> None:

@@ -245,3 +245,20 @@ def test_a_cleanup_waits_for_a_run_under_way_and_the_reverse(demo, ci):
     assert rehearsal_cleanup(rehearsal).pk == busy.pk and rehearsal.records.filter(status="created").count() == 4
     RemoteRun.objects.filter(pk=busy.pk).update(kind="rehearsal_cleanup")
     assert rehearse(request_for(demo))[1].pk == busy.pk
+
+
+def test_an_internal_error_ends_the_run_and_leaves_the_rehearsal_resumable(demo, ci, b2c_server, monkeypatch):
+    from orchestrator.services import rehearsal as service
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    original = service.interaction_body
+    monkeypatch.setattr(service, "interaction_body", broken)
+    rehearsal, run = rehearse(request_for(demo))
+    assert run.status == "failed" and run.reason == "interrupted" and "internal error" in run.message
+    rehearsal.refresh_from_db()
+    assert rehearsal.status == "partial" and len(b2c_server.tasks()) == 2
+    monkeypatch.setattr(service, "interaction_body", original)
+    _, again = rehearse(request_for(demo))
+    assert again.message == "Rehearsed: 2 record(s) created, 2 already there."
