@@ -324,3 +324,26 @@ class RevisionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(models.SandboxRecord)
+class SandboxRecordAdmin(admin.ModelAdmin):
+    list_display = ("resource", "remote_id", "updated_at")
+    list_filter = ("resource",)
+    search_fields = ("remote_id",)
+
+
+# Rehearsals are started from the Rehearse page or `manage.py rehearse`: read-only here.
+@admin.register(models.Rehearsal)
+class RehearsalAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "orchestration", "stage_number", "opportunity_id", "status", "created_at", "cleaned_at")
+    list_filter = ("status", "cx_connection", "b2c_connection")
+    search_fields = ("orchestration__number", "stage_number")
+    list_select_related = ("orchestration",)
+
+
+@admin.register(models.RehearsalRecord)
+class RehearsalRecordAdmin(ReadOnlyAdmin):
+    list_display = ("rehearsal", "kind", "system", "remote_id", "status", "created_at")
+    list_filter = ("kind", "system", "status")
+    search_fields = ("key", "remote_id")

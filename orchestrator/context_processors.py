@@ -11,5 +11,6 @@ def roles(request):
             "edit": signed_in and role_rules.can_edit(user),
             "review": signed_in and role_rules.can_review(user),
             "publish": signed_in and role_rules.can_publish(user),
+            "rehearse": signed_in and role_rules.can_rehearse(user),
         }
     }

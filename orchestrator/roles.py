@@ -52,6 +52,11 @@ def can_publish(user) -> bool:
     return user.is_authenticated and user.has_perm("orchestrator.publish_orchestration")
 
 
+def can_rehearse(user) -> bool:
+    """Reviewers and Publishers rehearse a stage on a test record (and clean up after)."""
+    return can_review(user) or can_publish(user)
+
+
 def _model_of(codename: str) -> str:
     """The model a default permission codename is about ("view_publishrun" → "publishrun"), else ""."""
     action, _, model = codename.partition("_")

@@ -168,7 +168,8 @@ def find_connection(name: str, overview: list[ConnectionInfo] | None = None) -> 
                 raise UnknownConnection(f"Connection {info.name} cannot be used: {info.error}")
             return info
     known = ", ".join(info.name for info in overview)
-    what = "connection" if not overview or overview[0].system == "cx_sales" else "Outreach connection"
+    labels = {"cx_sales": "connection", "outreach": "Outreach connection", "b2c_service": "B2C Service connection"}
+    what = labels.get(overview[0].system, "connection") if overview else "connection"
     raise UnknownConnection(f"There is no {what} called “{(name or '').strip()[:40]}”. Configured: {known}.")
 
 

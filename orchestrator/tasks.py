@@ -16,6 +16,7 @@ from django.tasks import task
 from .models import Orchestration, PublishRun, PublishRunStatus, RemoteRun, RemoteRunKind
 from .services.outreach_sync import outreach_sync_execute, outreach_sync_start
 from .services.publishing import publish_execute, publish_resume, publish_start
+from .services.rehearsal import rehearsal_cleanup_start, rehearsal_execute, rehearsal_start
 
 
 @task
@@ -83,5 +84,25 @@ def outreach_sync_in_background(
     )
     if created:
         outreach_sync_task.enqueue(run.pk)
+        run.refresh_from_db()
+    return run
+
+
+@task
+def rehearsal_task(run_id: int) -> str:
+    """Execute the queued rehearsal or rehearsal clean-up `run_id`; returns its final status."""
+    kinds = (RemoteRunKind.REHEARSAL, RemoteRunKind.REHEARSAL_CLEANUP)
+    run = RemoteRun.objects.select_related("orchestration").filter(pk=run_id, kind__in=kinds).first()
+    if run is None:
+        return "missing"
+    return rehearsal_execute(run=run).status
+
+
+def rehearsal_in_background(*, rehearsal, user=None, cleanup: bool = False) -> RemoteRun:
+    """Queue a run (or the clean-up) of `rehearsal` and enqueue its task; returns it, or the run under way."""
+    start = rehearsal_cleanup_start if cleanup else rehearsal_start
+    run, created = start(rehearsal, user=user)
+    if created:
+        rehearsal_task.enqueue(run.pk)
         run.refresh_from_db()
     return run

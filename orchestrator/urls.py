@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("orchestrator.views.publish_urls")),
     path("", include("orchestrator.views.review_urls")),
     path("", include("orchestrator.views.outreach_urls")),
+    path("", include("orchestrator.views.rehearsal_urls")),
 ]

@@ -34,9 +34,16 @@ from .publish import (
     PublishStageStatus,
     RemoteDescribe,
 )
+from .rehearsal import (
+    Rehearsal,
+    RehearsalRecord,
+    RehearsalRecordKind,
+    RehearsalRecordStatus,
+    RehearsalStatus,
+)
 from .remote import OutreachStageLink, RemoteRun, RemoteRunKind
 from .review import AnchorKind, Approval, DraftEditor, ReviewComment
-from .sandbox import SandboxOrchestration, SandboxOutreachStage, SandboxSequence, SandboxStage
+from .sandbox import SandboxOrchestration, SandboxOutreachStage, SandboxRecord, SandboxSequence, SandboxStage
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
@@ -64,6 +71,11 @@ __all__ = [
     "PublishStage",
     "PublishStageStatus",
     "PublishedStage",
+    "Rehearsal",
+    "RehearsalRecord",
+    "RehearsalRecordKind",
+    "RehearsalRecordStatus",
+    "RehearsalStatus",
     "RemoteDescribe",
     "RemoteRun",
     "RemoteRunKind",
@@ -72,6 +84,7 @@ __all__ = [
     "RevisionAction",
     "SandboxOrchestration",
     "SandboxOutreachStage",
+    "SandboxRecord",
     "SandboxSequence",
     "SandboxStage",
     "Stage",

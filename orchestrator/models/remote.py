@@ -24,6 +24,8 @@ from .publish import ACTIVE_RUN_STATUSES, CONNECTION_NAME_MAX, PublishReason, Pu
 class RemoteRunKind(models.TextChoices):
     OUTREACH_SYNC = "outreach_sync", "Sync to Outreach"
     OUTREACH_IMPORT = "outreach_import", "Draft from Outreach"
+    REHEARSAL = "rehearsal", "Rehearsal"
+    REHEARSAL_CLEANUP = "rehearsal_cleanup", "Rehearsal clean-up"
 
 
 class RemoteRun(models.Model):

@@ -94,3 +94,23 @@ class SandboxOutreachStage(models.Model):
         """The stored stage as the emulator reads it: the attributes and the id."""
         attributes = self.attributes if isinstance(self.attributes, dict) else {}
         return {"id": self.remote_id, **attributes}
+
+
+class SandboxRecord(models.Model):
+    """A record the emulated CX Sales activities or B2C Service tasks hold (interaction, phone call, task)."""
+
+    resource = models.CharField(
+        max_length=60, help_text="cx_sales.interactions, cx_sales.phoneCalls, b2c_service.tasks"
+    )
+    remote_id = models.BigIntegerField("id the emulated remote gave")
+    document = models.JSONField(default=dict, help_text="The record's attributes as the emulated remote keeps them")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["resource", "remote_id"]
+        verbose_name = "sandbox record"
+        constraints = [models.UniqueConstraint(fields=["resource", "remote_id"], name="sandbox_record_unique_id")]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.remote_id}"

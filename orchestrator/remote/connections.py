@@ -25,6 +25,13 @@ sandbox; else ``https://host/api/v2``) and ``OUTREACH_TOKEN`` (Bearer,
 required for a real remote), more with ``OUTREACH_CONNECTIONS=eu,us`` and
 ``OUTREACH_EU_BASE_URL``, ``OUTREACH_EU_TOKEN``.
 
+B2C Service connections (``system="b2c_service"``) read ``B2C_BASE_URL``
+(unset = the built-in sandbox; else ``https://site/services/rest/connect/v1.4``),
+``B2C_USERNAME`` + ``B2C_PASSWORD`` (Basic, required for a real site) and
+``B2C_APP_CONTEXT`` (the ``OSvC-CREST-Application-Context`` header, at most 40
+characters, default "Orchestrator rehearsal"); more with ``B2C_CONNECTIONS``
+and ``B2C_<NAME>_…``.
+
 The environment is read when asked, not at import, so tests pass a mapping
 and nothing is cached that could go stale. Errors name the variable, never
 its value: the value might be a password.
@@ -42,7 +49,7 @@ from typing import Any, Literal
 from ..redaction import credential_forms
 from .cx_fields import catalogue, find_field
 from .errors import ConnectionConfigError
-from .systems import CX_SALES, OUTREACH, RemoteSystem, system_named
+from .systems import B2C_SERVICE, CX_SALES, OUTREACH, RemoteSystem, system_named
 from .url_safety import SANDBOX_BASE_URL, check_base_url
 
 __all__ = [
@@ -55,6 +62,8 @@ __all__ = [
 ]
 
 DEFAULT_FRAMEWORK_VERSION = "4"
+DEFAULT_APP_CONTEXT = "Orchestrator rehearsal"
+APP_CONTEXT_MAX = 40
 AuthKind = Literal["basic", "bearer", "none"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
@@ -83,6 +92,9 @@ class Connection:
     header_defaults: Mapping[str, Any] = field(default_factory=dict, hash=False)
     # Which remote system this is (systems.SYSTEMS): "cx_sales" or "outreach".
     system: str = CX_SALES.key
+
+    # B2C Service: the OSvC-CREST-Application-Context header every request carries.
+    app_context: str = DEFAULT_APP_CONTEXT
 
     # Publishing here needs an approval of the exact content (issue 10); None: the default for the kind.
     require_approval_setting: bool | None = None
@@ -196,6 +208,48 @@ def _read_outreach(environ: Mapping[str, str], name: str) -> Connection:
             f"Outreach connection {name!r}: {prefix}TOKEN is not set (Outreach needs a Bearer token)."
         )
     return Connection(name=name, base_url=base_url, token=token, system=OUTREACH.key)
+
+
+def _read_b2c(environ: Mapping[str, str], name: str) -> Connection:
+    """A B2C Service connection: a base URL ending with /services/rest/connect/v1.4 (or the sandbox), Basic."""
+    prefix = "B2C_" if name == "default" else f"B2C_{name.upper()}_"
+    label = f"B2C Service connection {name!r}"
+    base_url = environ.get(prefix + "BASE_URL", "").strip()
+    if not base_url:
+        if name != "default":
+            raise ConnectionConfigError(
+                f"{label}: {prefix}BASE_URL is not set (use {SANDBOX_BASE_URL} for the built-in sandbox)."
+            )
+        base_url = SANDBOX_BASE_URL
+    try:
+        base_url = check_base_url(base_url, resolve=False, api_root=B2C_SERVICE.api_root)
+    except ConnectionConfigError as exc:
+        raise type(exc)(f"{label} ({prefix}BASE_URL): {exc.message}") from None
+    username, password = environ.get(prefix + "USERNAME", "").strip(), environ.get(prefix + "PASSWORD", "")
+    if bool(username) != bool(password):
+        missing = "PASSWORD" if username else "USERNAME"
+        raise ConnectionConfigError(f"{label}: {prefix}{missing} is not set (Basic needs both).")
+    if not username and base_url != SANDBOX_BASE_URL:
+        raise ConnectionConfigError(f"{label}: {prefix}USERNAME and {prefix}PASSWORD are not set (B2C needs Basic).")
+    if ":" in username:
+        raise ConnectionConfigError(f"{label}: {prefix}USERNAME must not contain ':' (HTTP Basic).")
+    for suffix, secret in (("USERNAME", username), ("PASSWORD", password)):
+        if _HEADER_UNSAFE.search(secret):
+            raise ConnectionConfigError(f"{label}: {prefix}{suffix} contains a control character.")
+    context = environ.get(prefix + "APP_CONTEXT", "").strip() or DEFAULT_APP_CONTEXT
+    if len(context) > APP_CONTEXT_MAX or _HEADER_UNSAFE.search(context) or not context.isascii():
+        raise ConnectionConfigError(
+            f"{label}: {prefix}APP_CONTEXT must be at most {APP_CONTEXT_MAX} printable ASCII characters "
+            f"(it is the OSvC-CREST-Application-Context header)."
+        )
+    return Connection(
+        name=name,
+        base_url=base_url,
+        username=username,
+        password=password,
+        system=B2C_SERVICE.key,
+        app_context=context,
+    )
 
 
 def _read(environ: Mapping[str, str], name: str) -> Connection:
@@ -362,7 +416,7 @@ def _header_defaults(raw: str, variable: str, name: str) -> dict[str, Any]:
     return defaults
 
 
-_READERS = {CX_SALES.key: _read, OUTREACH.key: _read_outreach}
+_READERS = {CX_SALES.key: _read, OUTREACH.key: _read_outreach, B2C_SERVICE.key: _read_b2c}
 
 
 def connection_names(environ: Mapping[str, str] | None = None, *, system: str = CX_SALES.key) -> list[str]:

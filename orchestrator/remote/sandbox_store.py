@@ -15,7 +15,14 @@ from typing import Any
 
 from django.db import transaction
 
-from ..models.sandbox import PROFILE_KEY, SandboxOrchestration, SandboxOutreachStage, SandboxSequence, SandboxStage
+from ..models.sandbox import (
+    PROFILE_KEY,
+    SandboxOrchestration,
+    SandboxOutreachStage,
+    SandboxRecord,
+    SandboxSequence,
+    SandboxStage,
+)
 from .store import StoredOrchestration, StoredStage, stage_order
 
 ID_SEQUENCE = "row_id"
@@ -98,15 +105,23 @@ class DbStore:
 def sandbox_reset() -> dict[str, int]:
     """Empty the built-in sandbox (the "reset sandbox" button): every emulated remote and every id counter.
 
-    CX Sales orchestrations and stages, Outreach opportunity stages. Returns
+    CX Sales orchestrations and stages, interactions and phone calls, Outreach
+    opportunity stages, B2C Service tasks. Returns
     how many of each were removed, for the message shown to the user.
     """
     with transaction.atomic():
         stages = SandboxStage.objects.count()
         orchestrations = SandboxOrchestration.objects.count()
         outreach_stages = SandboxOutreachStage.objects.count()
+        records = SandboxRecord.objects.count()
+        SandboxRecord.objects.all().delete()
         SandboxStage.objects.all().delete()
         SandboxOrchestration.objects.all().delete()
         SandboxOutreachStage.objects.all().delete()
         SandboxSequence.objects.all().delete()
-    return {"orchestrations": orchestrations, "stages": stages, "outreach_stages": outreach_stages}
+    return {
+        "orchestrations": orchestrations,
+        "stages": stages,
+        "outreach_stages": outreach_stages,
+        "records": records,
+    }

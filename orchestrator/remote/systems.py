@@ -1,4 +1,4 @@
-"""The registry of remote systems: what differs between CX Sales, Outreach (and, later, B2C Service).
+"""The registry of remote systems: what differs between CX Sales, Outreach and B2C Service.
 
 One HTTP client (`client.RemoteClient`) talks to every system; a
 `RemoteSystem` tells it what is particular to one:
@@ -10,7 +10,10 @@ One HTTP client (`client.RemoteClient`) talks to every system; a
 - how it says "slow down": ``Retry-After`` everywhere, plus Outreach's
   ``X-RateLimit-Reset`` (epoch seconds) on a 429 and ``X-RateLimit-Remaining``
   reaching 0 (a value that may hold two comma-separated counts);
-- how its error bodies read (ADF's shapes, JSON:API ``errors[]``).
+- how its error bodies read (ADF's shapes, JSON:API ``errors[]``, B2C Service's
+  ``type``/``title``/``status``/``detail``/``o:errorCode``);
+- B2C Service's ``osvc-crest-next-request-after`` (milliseconds to wait before
+  the next call), honoured on every reply like a spent rate limit.
 
 Connections are read per system from the environment (`connections.py`,
 variables ``<PREFIX>_BASE_URL`` …); the built-in sandbox serves every system
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import json
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from .connections import Connection
 
 __all__ = [
+    "B2C_SERVICE",
     "CX_SALES",
     "OUTREACH",
     "SYSTEMS",
@@ -208,9 +213,69 @@ class OutreachSystem(RemoteSystem):
         return reset
 
 
+B2C_API_ROOT = "/services/rest/connect/v1.4"
+B2C_NEXT_REQUEST_AFTER = "osvc-crest-next-request-after"
+
+
+def next_request_after_seconds(value: str | None) -> float | None:
+    """Seconds from B2C Service's ``osvc-crest-next-request-after`` (milliseconds); None when absent or unreadable."""
+    value = (value or "").strip()
+    if not value.isdigit():
+        return None
+    return int(value) / 1000.0
+
+
+class B2cServiceSystem(RemoteSystem):
+    """Oracle B2C Service Connect REST v1.4: Basic credentials, the Application-Context header, OSC-CREST errors.
+
+    The operator's base URL names the API root (``https://site/services/rest/connect/v1.4``).
+    Every request carries ``OSvC-CREST-Application-Context`` (required from
+    v1.4, at most 40 characters; the connection's ``app_context``). A reply's
+    ``osvc-crest-next-request-after`` holds the next request that many
+    milliseconds, and is the wait before retrying a 429/503 when no
+    Retry-After says otherwise.
+    """
+
+    key = "b2c_service"
+    label = "B2C Service"
+    env_prefix = "B2C"
+    api_root = B2C_API_ROOT
+    base_url_has_root = True
+
+    def headers(self, connection: Connection, *, has_body: bool) -> dict[str, str]:
+        headers = super().headers(connection, has_body=has_body)
+        headers["OSvC-CREST-Application-Context"] = connection.app_context
+        return headers
+
+    def error(self, status: int, reason: str, text: str, content_type: str) -> tuple[str, tuple[dict[str, str], ...]]:
+        message, _ = super().error(status, reason, text, content_type)
+        details: tuple[dict[str, str], ...] = ()
+        try:
+            data = json.loads(text) if text.strip().startswith("{") else None
+        except (ValueError, RecursionError):
+            data = None
+        if isinstance(data, dict):
+            entry = {
+                key: shorten(str(data[key]), 300)
+                for key in ("type", "title", "status", "detail", "o:errorCode")
+                if data.get(key) not in (None, "")
+            }
+            if entry:
+                details = (entry,)
+        return message, details
+
+    def retry_wait(self, status: int, headers: Mapping[str, str], now: float | None = None) -> float | None:
+        asked = super().retry_wait(status, headers, now)
+        return asked if asked is not None else next_request_after_seconds(headers.get(B2C_NEXT_REQUEST_AFTER))
+
+    def pause_before_next(self, headers: Mapping[str, str], now: float | None = None) -> float:
+        return next_request_after_seconds(headers.get(B2C_NEXT_REQUEST_AFTER)) or 0.0
+
+
 CX_SALES = CxSalesSystem()
 OUTREACH = OutreachSystem()
-SYSTEMS: dict[str, RemoteSystem] = {system.key: system for system in (CX_SALES, OUTREACH)}
+B2C_SERVICE = B2cServiceSystem()
+SYSTEMS: dict[str, RemoteSystem] = {system.key: system for system in (CX_SALES, OUTREACH, B2C_SERVICE)}
 
 
 def system_named(key: str) -> RemoteSystem:

@@ -6,7 +6,9 @@ request to the emulator whose API root the path starts with:
 | path | emulator | store |
 |---|---|---|
 | ``/crmRestApi/resources/11.13.18.05/…`` | CX Sales (`remote.emulator.CxEmulator`, SANDBOX_PROFILE) | Sandbox* |
+| ``…/11.13.18.05/interactions``, ``…/phoneCalls`` | CX Sales activities (`cx_activities_emulator`) | SandboxRecord |
 | ``/api/v2/…`` | Outreach (`outreach_emulator.OutreachEmulator`) | SandboxOutreachStage |
+| ``/services/rest/connect/v1.4/…`` | B2C Service tasks (`b2c_emulator.B2cEmulator`) | SandboxRecord |
 
 Anything else is a 404. The in-process sandbox (``sandbox://builtin``) and
 ``manage.py sandbox_server`` answer through the same object, so what one
@@ -23,6 +25,9 @@ from typing import Any
 from ..remote.emulator import CxEmulator
 from ..remote.emulator_profiles import DEFAULT_PROFILE, PodProfile
 from ..remote.url_safety import REST_ROOT, SANDBOX_BASE_URL
+from .b2c_emulator import API_ROOT as B2C_ROOT
+from .b2c_emulator import B2cEmulator
+from .cx_activities_emulator import CxActivitiesEmulator
 from .outreach_emulator import API_ROOT as OUTREACH_ROOT
 from .outreach_emulator import OutreachEmulator, RateLimiter
 
@@ -32,6 +37,7 @@ Reply = tuple[int, dict[str, str], bytes]
 EMULATED = (
     (REST_ROOT, "cx_sales", "CX Sales"),
     (OUTREACH_ROOT, "outreach", "Outreach"),
+    (B2C_ROOT, "b2c_service", "B2C Service"),
 )
 
 
@@ -53,6 +59,7 @@ class SandboxRemotes:
         cx_store=None,
         outreach_store=None,
         rate_limiter: RateLimiter | None = None,
+        record_store=None,
     ) -> None:
         self.base_url = base_url
         self._profile = profile
@@ -61,6 +68,9 @@ class SandboxRemotes:
         self._outreach_store = outreach_store
         self._outreach: OutreachEmulator | None = None
         self._rate_limiter = rate_limiter
+        self._record_store = record_store
+        self._activities: CxActivitiesEmulator | None = None
+        self._b2c: B2cEmulator | None = None
 
     @property
     def cx(self) -> CxEmulator:
@@ -88,10 +98,35 @@ class SandboxRemotes:
             )
         return self._outreach
 
+    def _records(self):
+        if self._record_store is None:
+            from .record_db import DbRecordStore
+
+            self._record_store = DbRecordStore()
+        return self._record_store
+
+    @property
+    def activities(self) -> CxActivitiesEmulator:
+        """The CX Sales interactions and phone calls emulator."""
+        if self._activities is None:
+            self._activities = CxActivitiesEmulator(self._records(), base_url=self.base_url)
+        return self._activities
+
+    @property
+    def b2c(self) -> B2cEmulator:
+        """The B2C Service tasks emulator."""
+        if self._b2c is None:
+            self._b2c = B2cEmulator(self._records(), base_url=self.base_url)
+        return self._b2c
+
     def handle(
         self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
     ) -> Reply:
         """Answer one request with the emulator of the system the path belongs to."""
+        if CxActivitiesEmulator.handles(path):
+            return self.activities.handle(method, path, query, headers, body)
+        if B2cEmulator.handles(path):
+            return self.b2c.handle(method, path, query, headers, body)
         if path == REST_ROOT or path.startswith(REST_ROOT + "/"):
             return self.cx.handle(method, path, query, headers, body)
         if path == OUTREACH_ROOT or path.startswith(OUTREACH_ROOT + "/"):

@@ -2,6 +2,7 @@
 
     CX Sales   http://127.0.0.1:PORT/crmRestApi/resources/11.13.18.05/…   (CX_BASE_URL=http://127.0.0.1:PORT)
     Outreach   http://127.0.0.1:PORT/api/v2/opportunityStages…           (OUTREACH_BASE_URL=http://127.0.0.1:PORT/api/v2)
+    B2C        http://127.0.0.1:PORT/services/rest/connect/v1.4/tasks…   (B2C_BASE_URL=http://127.0.0.1:PORT/services/rest/connect/v1.4)
 
 It answers through `SandboxRemotes` over the same database tables as the
 in-process sandbox (``sandbox://builtin``), so what a script writes here
@@ -53,7 +54,8 @@ class SandboxServer:
         """(system, where its API answers, the base URL a connection to it takes) for every emulated remote."""
         rows = []
         for root, key, label in EMULATED:
-            base = f"{self.url}{root}" if key == "outreach" else self.url  # Outreach's base URL names /api/v2
+            # Outreach's and B2C Service's base URLs name their API root; CX Sales' does not.
+            base = f"{self.url}{root}" if key in ("outreach", "b2c_service") else self.url
             rows.append((label, f"{self.url}{root}/…", base))
         return rows
 

@@ -27,7 +27,7 @@ from django.utils.html import format_html
 from .. import forms, selectors
 from ..models import Orchestration, OrchestrationStatus, Stage, StageObjective, Step, StepTask, StepType
 from ..models.numbers import number_problem
-from ..roles import can_edit
+from ..roles import can_edit, can_rehearse
 from ..services import drafts
 from ..services import problems as problems_service
 from ..services import status as status_service
@@ -398,7 +398,8 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
         stage.pk: designer_cache.stage_key(
             TEMPLATE,
             orch.number,
-            ctx["editable"],
+            # The stage shows a Rehearse link to Reviewers and Publishers only: part of the key.
+            (ctx["editable"], can_rehearse(request.user)),
             (
                 designer_cache.stage_signature(
                     stage, position=positions[stage.pk], problem_count=now.count(stage.number)

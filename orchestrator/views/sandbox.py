@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors_publish as selectors
 from ..selectors_outreach import outreach_connections, sandbox_outreach_stages
+from ..selectors_rehearsal import sandbox_records
 from ..services.sandbox import sandbox_reset as sandbox_reset_service
 from .publish_support import INVALID, go, publish_required, view_required
 
@@ -23,6 +24,7 @@ def _context() -> dict:
         "sandbox_connections": sandbox_names,
         "outreach_stages": sandbox_outreach_stages(),
         "outreach_sandbox_connections": [info.name for info in outreach_connections() if info.is_sandbox],
+        "records": sandbox_records(),
     }
 
 
@@ -47,6 +49,7 @@ def sandbox_reset(request):
         request,
         f"Emptied the sandbox: removed {removed['orchestrations']} orchestration(s) and {removed['stages']} "
         f"stage(s). Outreach: removed {removed['outreach_stages']} opportunity stage(s). "
+        f"Rehearsal records (interactions, phone calls, B2C tasks): removed {removed.get('records', 0)}. "
         "The next publish or sync to it creates them again.",
     )
     return go(request, reverse("sandbox"))

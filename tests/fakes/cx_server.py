@@ -20,8 +20,10 @@ see orchestrator/remote/emulator_profiles.py).
 Path patterns are matched with re.search against the path below the REST root
 (e.g. "/orchestrations/ORCH-1/child/Stages"). Faults fire in the order they
 were added, each `times` times; the first matching one handles a request.
+Interactions and phone calls (``/interactions``, ``/phoneCalls``) are answered
+by the sandbox's CxActivitiesEmulator over `activity_store`.
 The loopback server and the faults are http_fake.FakeHTTPServer's, shared
-with the fake Outreach (outreach_server.py).
+with the fake Outreach (outreach_server.py) and B2C Service (b2c_server.py).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from orchestrator.remote.emulator import CxEmulator
 from orchestrator.remote.emulator_profiles import PodProfile, profile_named
 from orchestrator.remote.store import MemoryStore, StoredOrchestration
 from orchestrator.remote.url_safety import REST_ROOT
+from orchestrator.sandbox.cx_activities_emulator import CxActivitiesEmulator
+from orchestrator.sandbox.record_store import MemoryRecordStore
 
 from .http_fake import DropWhen, FakeHTTPServer, RecordedRequest, Reply
 
@@ -67,6 +71,8 @@ class FakeCxServer(FakeHTTPServer):
         self.store = MemoryStore()
         self.emulator = CxEmulator(self.store, profile=self._initial_profile)
         self.emulator.base_url = self.url
+        self.activity_store = MemoryRecordStore()
+        self.activities = CxActivitiesEmulator(self.activity_store, base_url=self.url)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -77,6 +83,7 @@ class FakeCxServer(FakeHTTPServer):
         """Empty store, log and fault queue; no latency; the profile it started with, untouched by knobs."""
         super().reset()
         self.store.reset()
+        self.activity_store.reset()
         self.describe_override = None
         self.emulator.profile = self._initial_profile
 
@@ -170,6 +177,8 @@ class FakeCxServer(FakeHTTPServer):
     # -- request handling (called from the handler threads) -------------------------------
 
     def answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
+        if CxActivitiesEmulator.handles(path):
+            return self.activities.handle(method, path, query, headers, body)
         return self.emulator.handle(method, path, query, headers, body)
 
     def authorized(self, headers: dict[str, str]) -> bool:

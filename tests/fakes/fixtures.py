@@ -5,7 +5,8 @@
 - ``sandbox_api``: CxSalesApi on the built-in sandbox (database; implies ``db``);
 - ``outreach_server``: a FakeOutreachServer on 127.0.0.1 (see tests/fakes/outreach_server.py);
 - ``outreach_api``: OutreachApi on it, back-off recorded in ``sleeps``;
-- `use_outreach(monkeypatch, server, name)`: point an Outreach connection at a fake through the environment.
+- ``b2c_server``: a FakeB2cServer on 127.0.0.1 (see tests/fakes/b2c_server.py);
+- `use_outreach`, `use_b2c`, `use_cx` (monkeypatch, server, name): point a connection at a fake through the environment.
 
 Example::
 
@@ -28,6 +29,7 @@ from orchestrator.remote.connections import SANDBOX_BASE_URL, Connection
 from orchestrator.remote.cx import CxSalesApi
 from orchestrator.remote.outreach import OutreachApi
 
+from .b2c_server import FakeB2cServer
 from .cx_server import FakeCxServer
 from .outreach_server import FakeOutreachServer
 
@@ -86,6 +88,36 @@ def outreach_api(outreach_server: FakeOutreachServer, sleeps: list[float]) -> It
         yield OutreachApi(client)
     finally:
         client.close()
+
+
+@pytest.fixture
+def b2c_server() -> Iterator[FakeB2cServer]:
+    """A fresh fake B2C Service on 127.0.0.1:<free port>, stopped after the test."""
+    server = FakeB2cServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def use_b2c(monkeypatch, server: FakeB2cServer, name: str = "ci", *, password: str | None = None) -> str:
+    """Point B2C Service connection `name` at `server` through the environment, as an operator would."""
+    prefix = "B2C_" if name == "default" else f"B2C_{name.upper()}_"
+    if name != "default":
+        monkeypatch.setenv("B2C_CONNECTIONS", name)
+    monkeypatch.setenv(prefix + "BASE_URL", server.api_url)
+    monkeypatch.setenv(prefix + "USERNAME", server.username)
+    monkeypatch.setenv(prefix + "PASSWORD", server.password if password is None else password)
+    return name
+
+
+def use_cx(monkeypatch, server: FakeCxServer, name: str = "ci") -> str:
+    """Point CX Sales connection `name` at `server` through the environment."""
+    monkeypatch.setenv("CX_CONNECTIONS", name)
+    monkeypatch.setenv(f"CX_{name.upper()}_BASE_URL", server.url)
+    monkeypatch.setenv(f"CX_{name.upper()}_USERNAME", server.username)
+    monkeypatch.setenv(f"CX_{name.upper()}_PASSWORD", server.password)
+    return name
 
 
 def use_outreach(monkeypatch, server: FakeOutreachServer, name: str = "ci", *, token: str | None = None) -> str:

@@ -12,9 +12,9 @@ NOW = 1_767_614_400.0  # 2026-01-05 12:00 UTC, as epoch seconds
 
 
 def test_the_registry_names_each_system_once():
-    assert set(SYSTEMS) == {"cx_sales", "outreach"}
+    assert set(SYSTEMS) == {"cx_sales", "outreach", "b2c_service"}
     assert system_named("outreach") is OUTREACH
-    with pytest.raises(KeyError, match="known: cx_sales, outreach"):
+    with pytest.raises(KeyError, match="known: cx_sales, outreach, b2c_service"):
         system_named("b2c")
 
 

@@ -105,7 +105,7 @@ def test_sandbox_internal_failure_is_a_500_not_retried(sandbox_api, monkeypatch,
 def test_sandbox_reset_clears_everything(sandbox_api):
     created = sandbox_api.create_orchestration(orchestration_header("ORCH-1"))
     sandbox_api.upsert_stage("ORCH-1", stage_document(created["OrchestrationId"]))
-    assert sandbox_reset() == {"orchestrations": 1, "stages": 1, "outreach_stages": 0}
+    assert sandbox_reset() == {"orchestrations": 1, "stages": 1, "outreach_stages": 0, "records": 0}
     assert not SandboxOrchestration.objects.exists() and not SandboxSequence.objects.exists()
     assert sandbox_api.get_orchestration("ORCH-1") is None
 
