@@ -43,7 +43,7 @@ audit: venv
 ## run: migrate, seed the demo, print the logins, start the task worker and the server
 run: venv
 	$(RUN_ENV) $(PY) manage.py migrate --no-input -v 0
-	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
 	@echo "Starting the publish worker and the server on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(RUN_ENV) $(PY) manage.py db_worker --interval 0.5 & \

@@ -33,6 +33,8 @@ def seed(*args) -> str:
 
 def test_first_run_creates_the_demo_and_prints_the_logins(monkeypatch):
     monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
     output = seed()
     assert f"Created demo orchestration {DEMO_NUMBER} (5 stages," in output
     assert "http://127.0.0.1:8000/" in output
@@ -40,6 +42,23 @@ def test_first_run_creates_the_demo_and_prints_the_logins(monkeypatch):
         line = next(line for line in output.splitlines() if line.strip().startswith(username + " "))
         assert "password orchestrator-demo" in line and role in line
     assert "publish" in output and "review" in output and "/admin/" in output
+    assert "To try everything with one login, use admin" in output
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("127.0.0.1", "8101", "http://127.0.0.1:8101/"),
+        ("0.0.0.0", "9000", "http://0.0.0.0:9000/"),
+        ("::1", "8000", "http://[::1]:8000/"),
+    ],
+)
+def test_the_printed_address_is_the_one_make_run_serves(monkeypatch, host, port, url):
+    """`make run PORT=8101` passes HOST and PORT on; the newcomer saw :8000 printed beside a server on :8101."""
+    monkeypatch.setenv("HOST", host)
+    monkeypatch.setenv("PORT", port)
+    output = seed()
+    assert f"open {url} and sign in" in output and ":8000/" not in output.replace(url, "")
 
 
 def test_users_have_their_roles_and_the_printed_password(monkeypatch):

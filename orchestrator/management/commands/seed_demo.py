@@ -26,15 +26,27 @@ from orchestrator.roles import DESIGNER, PUBLISHER, REVIEWER, VIEWER, sync_role_
 from orchestrator.services.documents import DocumentInvalid, orchestration_import
 
 DEFAULT_PASSWORD = "orchestrator-demo"  # noqa: S105 - local demo accounts, printed on purpose
-URL = "http://127.0.0.1:8000/"
+
+
+def server_url() -> str:
+    """Where `make run` serves: its HOST and PORT (passed on by the Makefile), 127.0.0.1:8000 by default."""
+    host = os.environ.get("HOST") or "127.0.0.1"
+    port = os.environ.get("PORT") or "8000"
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host  # an IPv6 literal
+    return f"http://{shown}:{port}/"
+
 
 # (username, role group or None for the superuser, what the role may do)
 DEMO_USERS: tuple[tuple[str, str | None, str], ...] = (
-    ("demo-viewer", VIEWER, "read every orchestration, nothing else"),
-    ("demo-designer", DESIGNER, "create, edit, reorder, clone, archive and import drafts"),
-    ("demo-reviewer", REVIEWER, "read, review and approve drafts"),
-    ("demo-publisher", PUBLISHER, "read and publish to the configured CX Sales connections"),
-    ("admin", None, "everything, including the admin site at /admin/"),
+    ("demo-viewer", VIEWER, "read every orchestration, its review and history; download its document"),
+    ("demo-designer", DESIGNER, "create, edit, reorder, clone, archive, import and restore drafts; comment"),
+    ("demo-reviewer", REVIEWER, "read, comment, request changes, approve (never their own change); rehearse"),
+    (
+        "demo-publisher",
+        PUBLISHER,
+        "read, comment, publish, promote, pull, sync to Outreach, rehearse, reset the sandbox",
+    ),
+    ("admin", None, "everything but approving its own change, and the admin site at /admin/"),
 )
 
 
@@ -112,7 +124,7 @@ class Command(BaseCommand):
             "",
             demo_line,
             "",
-            f"Orchestrator demo: open {URL} and sign in as one of",
+            f"Orchestrator demo: open {server_url()} and sign in as one of",
             "",
         ]
         for username, role, can in DEMO_USERS:
@@ -120,5 +132,10 @@ class Command(BaseCommand):
                 lines.append(f"  {username:<{width}}  existing account, left as it is (--reset gives it the demo's)")
             else:
                 lines.append(f"  {username:<{width}}  password {password}  {role or 'Superuser':<10} {can}")
-        lines += ["", "These are local demo accounts; set DEMO_PASSWORD to choose another password.", ""]
+        lines += [
+            "",
+            "To try everything with one login, use admin; each demo-* login shows what its role alone may do.",
+            "These are local demo accounts; set DEMO_PASSWORD to choose another password.",
+            "",
+        ]
         self.stdout.write("\n".join(lines))
