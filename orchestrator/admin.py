@@ -5,11 +5,62 @@ Day-to-day editing happens in the designer; the admin is for support work
 Public numbers are read-only here as everywhere.
 """
 
+import re
+
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 
 from . import models
 
-READONLY_TRACKING = ("number", "version", "remote_id", "remote_change_indicator")
+READONLY_TRACKING = ("public_number", "version", "remote_id", "remote_change_indicator")
+_REST_NAME = re.compile(r"(?:[A-Z][a-z]+){2,}")  # a verbose name that is the remote's attribute name
+
+
+def human_label(verbose_name: str) -> str:
+    """ "OrchestrationStageNumber" -> "Orchestration stage number"; other labels as they are."""
+    if not _REST_NAME.fullmatch(verbose_name):
+        return verbose_name
+    words = re.findall(r"[A-Z][a-z]*", verbose_name)
+    text = " ".join(w.lower() for w in words)
+    return (text[0].upper() + text[1:]).removesuffix(" id") + (" ID" if text.endswith(" id") else "")
+
+
+class HumanLabels:
+    """Columns and form labels in words: the models' verbose names are the REST attribute names
+    (the payload speaks them), which the admin showed as ORCHESTRATIONNAME. The REST name stays
+    in each field's help text, where support staff comparing with the pod look for it."""
+
+    @admin.display(description="Number", ordering="number")
+    def public_number(self, obj):
+        return obj.number
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        label = str(db_field.verbose_name)
+        if formfield is not None and human_label(label) != label:
+            formfield.label = human_label(label)
+            formfield.help_text = " ".join(filter(None, [str(formfield.help_text), f"REST attribute {label}."]))
+        return formfield
+
+    def get_list_display(self, request):
+        return [self._column(name) for name in super().get_list_display(request)]
+
+    def _column(self, name):
+        if not isinstance(name, str):
+            return name
+        try:
+            field = self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return name
+        label = str(getattr(field, "verbose_name", name))
+        if human_label(label) == label:
+            return name
+
+        def value(obj):
+            return getattr(obj, f"get_{name}_display")() if getattr(field, "choices", None) else getattr(obj, name)
+
+        value.__name__ = f"{name}_column"
+        return admin.display(description=human_label(label), ordering=name)(value)
 
 
 def _orchestration_id(obj) -> int | None:
@@ -25,7 +76,7 @@ def _orchestration_id(obj) -> int | None:
     return None
 
 
-class CountsDraftWrites:
+class CountsDraftWrites(HumanLabels):
     """An edit made here is a write to the draft like any other: it moves the draft's `tree_revision` on,
     so the designer does not keep problems it validated before the edit."""
 
@@ -47,40 +98,47 @@ class CountsDraftWrites:
             models.bump_tree_revision(orchestration_id)
 
 
-class StageInline(admin.TabularInline):
+class StageInline(HumanLabels, admin.TabularInline):
     model = models.Stage
-    fields = ("display_sequence", "name", "lifecycle_attr_value", "number")
-    readonly_fields = ("number",)
+    fields = ("display_sequence", "name", "lifecycle_attr_value", "public_number")
+    readonly_fields = ("public_number",)
     extra = 0
     show_change_link = True
 
 
-class ObjectiveInline(admin.TabularInline):
+class ObjectiveInline(HumanLabels, admin.TabularInline):
     model = models.StageObjective
-    fields = ("display_sequence", "name", "description", "number")
-    readonly_fields = ("number",)
+    fields = ("display_sequence", "name", "description", "public_number")
+    readonly_fields = ("public_number",)
     extra = 0
 
 
-class StepInline(admin.TabularInline):
+class StepInline(HumanLabels, admin.TabularInline):
     model = models.Step
-    fields = ("display_sequence", "name", "step_type", "number")
-    readonly_fields = ("number",)
+    fields = ("display_sequence", "name", "step_type", "public_number")
+    readonly_fields = ("public_number",)
     extra = 0
     show_change_link = True
 
 
-class StepTaskInline(admin.TabularInline):
+class StepTaskInline(HumanLabels, admin.TabularInline):
     model = models.StepTask
-    fields = ("display_sequence", "activity_template_id", "activity_id", "smart_action_id", "assigned_to", "number")
-    readonly_fields = ("number",)
+    fields = (
+        "display_sequence",
+        "activity_template_id",
+        "activity_id",
+        "smart_action_id",
+        "assigned_to",
+        "public_number",
+    )
+    readonly_fields = ("public_number",)
     extra = 0
 
 
-class AssociationInline(admin.TabularInline):
+class AssociationInline(HumanLabels, admin.TabularInline):
     model = models.StepObjectiveAssociation
-    fields = ("objective", "number")
-    readonly_fields = ("number",)
+    fields = ("objective", "public_number")
+    readonly_fields = ("public_number",)
     raw_id_fields = ("objective",)
     extra = 0
 
@@ -161,7 +219,7 @@ class IssuedNumberAdmin(admin.ModelAdmin):
         return False
 
 
-class SandboxStageInline(admin.TabularInline):
+class SandboxStageInline(HumanLabels, admin.TabularInline):
     model = models.SandboxStage
     fields = ("number", "remote_id", "change_indicator", "updated_at")
     readonly_fields = fields
@@ -204,7 +262,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class PublishStageInline(admin.TabularInline):
+class PublishStageInline(HumanLabels, admin.TabularInline):
     model = models.PublishStage
     fields = ("position", "stage_number", "stage_name", "action", "status", "remote_status", "remote_message")
     readonly_fields = fields
