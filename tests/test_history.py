@@ -214,7 +214,7 @@ def test_restoring_an_old_revision_brings_back_a_deleted_stage_with_its_children
     assert history.compare_with_current(restore, selectors.orchestration_tree(orch.number)).count == 0
     assert history.change_summary(json.loads(revisions(orch)[-2].document), json.loads(restore.document)).texts == [
         "Stage renamed: “Later edit” → “Stage 1”.",
-        "Stage “Stage 2” added at position 2, with 2 objectives, 3 steps, 2 step tasks and 2 associations.",
+        "Stage “Stage 2” added at position 2, with 2 objectives, 3 steps, 2 step tasks and 2 “serves” links.",
     ]
 
 

@@ -46,13 +46,13 @@ class ImportResult:
     warnings: list[PathProblem] = dataclasses.field(default_factory=list)
 
     def summary(self) -> str:
-        """E.g. "ORCH-DEMO-B2B (5 stages, 12 objectives, 18 steps, 6 step tasks, 14 objective links)"."""
+        """E.g. "ORCH-DEMO-B2B (5 stages, 12 objectives, 18 steps, 6 step tasks, 14 “serves” links)"."""
         labels = (
             ("stages", "stage"),
             ("objectives", "objective"),
             ("steps", "step"),
             ("step_tasks", "step task"),
-            ("associations", "objective link"),
+            ("associations", "“serves” link"),
         )
         parts = [plural(self.counts[key], label) for key, label in labels]
         return f"{self.orchestration.number} ({', '.join(parts)})"
