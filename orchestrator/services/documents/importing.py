@@ -366,7 +366,8 @@ def orchestration_import(
                 tasks=built.tasks,
                 associations=built.associations,
             )
-            for problem in [] if draft else validate_orchestration(tree):
+            found = validate_orchestration(tree)
+            for problem in [] if draft else found:
                 entry = (index.problem_path(problem), problem.message)
                 if allow_incomplete and problem.code in COMPLETENESS_CODES:
                     warnings.append(entry)
@@ -374,6 +375,7 @@ def orchestration_import(
                     problems.append(entry)
             if problems:
                 raise DocumentInvalid(problems)
+            _history().written_tree(tree, len(found))
     except IntegrityError as exc:
         # Another import or edit took a number or position between our checks and the writes.
         raise DocumentInvalid(
