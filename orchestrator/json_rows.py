@@ -55,6 +55,11 @@ class Row:
     kind: str = TEXT
     value: str = ""
     errors: list[str] = field(default_factory=list)
+    invalid: str = ""  # the part the error is about ("attribute", "kind" or "value"): it is marked and focused
+
+    def flag(self, part: str, message: str) -> None:
+        self.errors.append(message)
+        self.invalid = self.invalid or part
 
     @property
     def blank(self) -> bool:
@@ -154,24 +159,24 @@ def _pair_of(row: Row) -> tuple[str, str, object] | None:
     """The row as a pair; on a problem, records it on the row and returns None."""
     attribute = row.attribute.strip()
     if not attribute:
-        row.errors.append("Name the attribute, or clear the value to drop this row.")
+        row.flag("attribute", "Name the attribute, or clear the value to drop this row.")
         return None
     if problem := text_problem(attribute):
-        row.errors.append(f"The attribute name {problem}.")
+        row.flag("attribute", f"The attribute name {problem}.")
         return None
     kind = row.kind if row.kind in KINDS else None
     if kind is None:
-        row.errors.append("Choose a kind: text, number, yes/no or empty.")
+        row.flag("kind", "Choose a kind: text, number, yes/no or empty.")
         return None
     if kind == TEXT:
         if problem := text_problem(row.value):
-            row.errors.append(f"The value {problem}.")
+            row.flag("value", f"The value {problem}.")
             return None
         return attribute, TEXT, row.value
     value = row.value.strip()
     if kind == NUMBER:
         if not _NUMBER.fullmatch(value):
-            row.errors.append("Write a number such as 40, -3 or 12.5 (a point for decimals, no spaces or separators).")
+            row.flag("value", "Write a number such as 40, -3 or 12.5 (a point for decimals, no spaces or separators).")
             return None
         return attribute, NUMBER, value
     if kind == BOOLEAN:
@@ -179,10 +184,10 @@ def _pair_of(row: Row) -> tuple[str, str, object] | None:
             return attribute, BOOLEAN, True
         if value.lower() in _FALSE:
             return attribute, BOOLEAN, False
-        row.errors.append("A yes/no value is true or false.")
+        row.flag("value", "A yes/no value is true or false.")
         return None
     if value:
-        row.errors.append("An empty (null) value has no text: clear the value or choose another kind.")
+        row.flag("value", "An empty (null) value has no text: clear the value or choose another kind.")
         return None
     return attribute, NULL, None
 
@@ -206,14 +211,14 @@ def text_from_rows(rows: list[Row], *, original: str = "") -> tuple[str | None, 
     """
     pairs, first_row = [], {}
     for number, row in enumerate(rows, start=1):
-        row.errors = []
+        row.errors, row.invalid = [], ""
         if row.blank:
             continue
         pair = _pair_of(row)
         if pair is None:
             continue
         if pair[0] in first_row:
-            row.errors.append(f"“{pair[0]}” is already set in row {first_row[pair[0]]}: an attribute appears once.")
+            row.flag("attribute", f"“{pair[0]}” is already set in row {first_row[pair[0]]}: an attribute appears once.")
             continue
         first_row[pair[0]] = number
         pairs.append(pair)

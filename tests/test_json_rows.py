@@ -109,31 +109,33 @@ def test_json_the_rows_cannot_show_says_why(text, reason):
 
 
 @pytest.mark.parametrize(
-    ("row", "message"),
+    ("row", "message", "part"),
     [
-        (Row("", "text", "orphan"), "Name the attribute"),
-        (Row("A", "number", "1,5"), "Write a number such as 40"),
-        (Row("A", "number", "0x10"), "Write a number such as 40"),
-        (Row("A", "number", "NaN"), "Write a number such as 40"),
-        (Row("A", "boolean", "maybe"), "A yes/no value is true or false."),
-        (Row("A", "null", "x"), "An empty (null) value has no text"),
-        (Row("A", "date", "x"), "Choose a kind"),
-        (Row("A\x00", "text", "x"), "The attribute name contains a NUL character"),
-        (Row("A", "text", "x\x00"), "The value contains a NUL character"),
+        (Row("", "text", "orphan"), "Name the attribute", "attribute"),
+        (Row("A", "number", "1,5"), "Write a number such as 40", "value"),
+        (Row("A", "number", "0x10"), "Write a number such as 40", "value"),
+        (Row("A", "number", "NaN"), "Write a number such as 40", "value"),
+        (Row("A", "boolean", "maybe"), "A yes/no value is true or false.", "value"),
+        (Row("A", "null", "x"), "An empty (null) value has no text", "value"),
+        (Row("A", "date", "x"), "Choose a kind", "kind"),
+        (Row("A\x00", "text", "x"), "The attribute name contains a NUL character", "attribute"),
+        (Row("A", "text", "x\x00"), "The value contains a NUL character", "value"),
     ],
 )
-def test_a_bad_row_carries_its_own_message(row, message):
+def test_a_bad_row_carries_its_own_message(row, message, part):
     good = Row("Fine", "text", "ok")
     text, problem = json_rows.text_from_rows([good, row])
     assert text is None and problem == ""
     assert good.errors == []
     assert len(row.errors) == 1 and row.errors[0].startswith(message)
+    assert row.invalid == part and good.invalid == ""
 
 
 def test_an_attribute_set_twice_is_flagged_on_the_second_row():
     rows = [Row("WinProb", "number", "40"), Row("Other", "text", "x"), Row("WinProb", "number", "50")]
     assert json_rows.text_from_rows(rows) == (None, "")
     assert rows[2].errors == ["“WinProb” is already set in row 1: an attribute appears once."]
+    assert rows[2].invalid == "attribute"
     assert rows[0].errors == rows[1].errors == []
 
 

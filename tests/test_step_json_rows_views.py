@@ -96,7 +96,11 @@ def test_a_bad_row_is_a_422_with_the_message_beside_that_row(designer_client, up
     auto_id = f"step-{update_step.number}-field_update_json"
     bad, good = _row(body, auto_id, 0), _row(body, auto_id, 1)
     assert f'id="{auto_id}-0-error" class="field-error">Write a number such as 40' in bad
-    assert f'aria-invalid="true" aria-describedby="{auto_id}-0-error"' in bad
+    # The value is marked invalid (and takes the focus); the whole row points at the message.
+    value = re.search(r'<input[^>]*name="field_update_json-0-value"[^>]*>', bad).group(0)
+    attribute = re.search(r'<input[^>]*name="field_update_json-0-attribute"[^>]*>', bad).group(0)
+    assert 'aria-invalid="true"' in value and 'aria-invalid="true"' not in attribute
+    assert f'aria-describedby="{auto_id}-0-error"' in value and f'aria-describedby="{auto_id}-0-error"' in attribute
     assert 'value="forty"' in bad  # what was typed is kept
     assert "field-error" not in good and "aria-invalid" not in good
     assert "Fix the rows marked below." in body
@@ -134,7 +138,7 @@ def test_switching_to_json_shows_the_rows_as_json_without_saving(designer_client
     body = response.content.decode()
     field_update = body[: body.index("success_criteria_setting")]  # its fieldset comes first
     assert "{&quot;WinProb&quot;: 70}</textarea>" in field_update
-    assert "data-json-raw hidden" not in field_update and "data-json-rows hidden" in field_update
+    assert 'value="json" checked' in field_update and 'value="rows" checked' not in field_update
     assert Step.objects.get(pk=update_step.pk).field_update_json == DEMO
 
 
@@ -143,7 +147,7 @@ def test_json_the_rows_cannot_show_opens_in_the_advanced_editor(designer_client,
     body = designer_client.get(_url(update_step), **HTMX).content.decode()
     body = body[: body.index("success_criteria_setting")]
     assert "This JSON cannot be shown as rows (it nests lists or objects): edit it here." in body
-    assert 'value="json" checked' in body and "data-json-rows hidden" in body
+    assert 'value="json" checked' in body and 'value="rows" checked' not in body
 
 
 def test_a_viewer_cannot_save_rows(viewer_client, update_step):

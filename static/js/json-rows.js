@@ -9,7 +9,8 @@
  * - the focus back on the editor radio after switching Rows / JSON (the server
  *   re-renders the form), and on the rows when a problem link aims at the
  *   hidden JSON text area.
- * CSP: no inline script or style; visibility is the `hidden` attribute.
+ * CSP: no inline script or style; which editor shows is CSS's business (the class
+ * "json-js" on <html> says a script is here to ask the server for the switch).
  */
 (function () {
   "use strict";
@@ -17,6 +18,12 @@
   const $ = (selector, root = document) => root.querySelector(selector);
   const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
   let refocus = ""; // id of the element to focus after the form comes back
+  // Editors switch on the server's answer, not on the radio alone (see app.css).
+  document.documentElement.classList.add("json-js");
+
+  function hidden(element) {
+    return element.getClientRects().length === 0;
+  }
 
   function firstRowInput(setting) {
     return $("[data-json-row-list] [data-json-row] input[type=text]", setting);
@@ -25,10 +32,11 @@
   function renumber(list) {
     $$("[data-json-row]", list).forEach((row, position) => {
       const n = position + 1;
-      $$("label", row).forEach((label) => {
-        label.textContent = `${label.textContent.split(",")[0]}, row ${n}`;
+      $$("label[data-label]", row).forEach((label) => {
+        label.textContent = `${label.dataset.label}, row ${n}`;
       });
-      $("[data-json-remove-row]", row)?.setAttribute("aria-label", `Remove row ${n}`);
+      const remove = $("[data-json-remove-row]", row);
+      remove?.setAttribute("aria-label", `${remove.dataset.label} ${n}`);
     });
   }
 
@@ -100,7 +108,7 @@
     if (!problem) return;
     const id = problem.getAttribute("href").slice(1);
     const open = document.getElementById(id);
-    if (open?.closest("[hidden]") && open.closest("[data-json-setting]")) {
+    if (open && hidden(open) && open.closest("[data-json-setting]")) {
       firstRowInput(open.closest("[data-json-setting]"))?.focus(); // the form is open: rows mode hides the JSON
     } else if (!open) {
       refocus = id; // the form opens first
@@ -118,7 +126,7 @@
     refocus = "";
     if (!wanted) return;
     const setting = wanted.closest("[data-json-setting]");
-    if (wanted.closest("[hidden]") && setting) {
+    if (hidden(wanted) && setting) {
       firstRowInput(setting)?.focus();
     } else if (wanted.matches("input[data-json-mode]")) {
       wanted.focus();

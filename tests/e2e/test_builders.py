@@ -46,7 +46,7 @@ def test_build_a_field_update_of_two_rows_with_the_keyboard(page, live_server, l
     page.keyboard.press("Tab")
     page.keyboard.type("40")
     page.keyboard.press("Tab")
-    expect(setting.get_by_role("button", name="Remove row 1")).to_be_focused()
+    expect(setting.get_by_role("button", name="Remove field update row 1")).to_be_focused()
     page.keyboard.press("Tab")
     expect(setting.get_by_role("button", name="Add row")).to_be_focused()
     page.keyboard.press("Enter")
@@ -92,7 +92,7 @@ def test_remove_a_row_and_keep_the_focus_in_the_rows(page, live_server, login, d
     page.reload()
     page.get_by_role("button", name="Edit step “Meeting 1”").click()
     setting = page.locator("form.form-step").get_by_role("group", name="Field update")
-    setting.get_by_role("button", name="Remove row 2").focus()
+    setting.get_by_role("button", name="Remove field update row 2").focus()
     page.keyboard.press("Enter")
     # The row that took its place has the focus, and the labels say the new positions.
     expect(setting.get_by_label("Attribute, row 2")).to_be_focused()
@@ -142,11 +142,12 @@ def test_a_bad_row_is_flagged_beside_it_and_focused(page, live_server, login, de
     criteria.get_by_label("Kind, row 1").select_option("number")
     criteria.get_by_label("Value, row 1").fill("high")
     form.get_by_role("button", name="Save").click()
-    value = criteria.get_by_label("Attribute, row 1")
+    value = criteria.get_by_label("Value, row 1")
     expect(value).to_have_attribute("aria-invalid", "true")
+    expect(criteria.get_by_label("Attribute, row 1")).not_to_have_attribute("aria-invalid", "true")
     expect(value).to_be_focused()
     expect(page.locator(f"#{value.get_attribute('aria-describedby')}")).to_contain_text("Write a number such as 40")
-    expect(criteria.get_by_label("Value, row 1")).to_have_value("high")
+    expect(value).to_have_value("high")
     assert severe_violations(page) == []
 
 
