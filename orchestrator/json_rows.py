@@ -232,3 +232,21 @@ def text_from_rows(rows: list[Row], *, original: str = "") -> tuple[str | None, 
     if problem := json_limit_problem(text):
         return None, f"These rows make a JSON text that {problem}."
     return text, ""
+
+
+def summary(text: str, *, shown: int = 3) -> str:
+    """The pairs as a phrase for a row ('WinProb = 40, Stage = “WON”'), "" when rows cannot show the text."""
+    pairs, _ = parse_pairs(text)
+    if not pairs:
+        return ""
+
+    def short(value: str) -> str:  # a row is one line: a long value is cut, the form shows it whole
+        return value if len(value) <= 40 else value[:39] + "…"
+
+    words = [
+        f"{short(k)} = {'“' + short(v) + '”' if kind == TEXT else short(_literal(kind, v))}"
+        for k, kind, v in pairs[:shown]
+    ]
+    if len(pairs) > shown:
+        words.append(f"{len(pairs) - shown} more")
+    return ", ".join(words)

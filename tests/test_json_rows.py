@@ -342,3 +342,28 @@ def test_attribute_suggestions_are_offered_sorted_and_once(field_update_step):
     form = _form(field_update_step, attribute_suggestions=["WinProb", "ForecastCategory", "WinProb", "", "Budget"])
     assert form.json_builders["field_update_json"].suggestions == ["Budget", "ForecastCategory", "WinProb"]
     assert _form(field_update_step).json_builders["field_update_json"].suggestions == []
+
+
+# ---------------------------------------------------------------- the row's summary
+
+
+def test_the_summary_reads_the_pairs_in_words():
+    assert json_rows.summary(DEMO) == "WinProb = 40, ForecastCategory = “PIPELINE”"
+    assert json_rows.summary('{"A": true, "B": null, "C": 1.50, "D": "x"}') == "A = true, B = null, C = 1.50, 1 more"
+    assert json_rows.summary('{"Note": "' + "x" * 100 + '"}') == "Note = “" + "x" * 39 + "…”"
+    assert json_rows.summary('{"Owner": {"Id": 1}}') == ""
+    assert json_rows.summary("") == json_rows.summary("{}") == ""
+
+
+def test_a_step_row_says_what_the_field_update_sets_and_when_it_succeeds(field_update_step):
+    from orchestrator.views.designer_support import step_summary
+
+    field_update_step.success_criteria = '{"Status": "DONE"}'
+    assert step_summary(field_update_step) == [
+        "sets WinProb = 40, ForecastCategory = “PIPELINE”",
+        "succeeds when Status = “DONE”",
+    ]
+    field_update_step.field_update_json, field_update_step.success_criteria = '{"Owner": {"Id": 1}}', "[1]"
+    assert step_summary(field_update_step) == ["field update set"]
+    field_update_step.field_update_json = ""
+    assert step_summary(field_update_step) == ["no field update yet"]
