@@ -163,3 +163,27 @@ def test_a_missing_field_update_problem_lands_on_the_rows(page, live_server, log
     setting = page.locator("form.form-step").get_by_role("group", name="Field update")
     expect(setting.get_by_label("Attribute, row 1")).to_be_focused()
     assert severe_violations(page) == []
+
+
+def test_rows_being_typed_survive_a_type_switch(page, live_server, login, designer):
+    orch = open_designer(page, live_server, login, designer)
+    page.get_by_role("button", name="Edit step “Call 1”").click()
+    form = page.locator("form.form-step")
+    criteria = form.get_by_role("group", name="Success criteria")
+    criteria.get_by_label("Attribute, row 1").fill("Outcome")
+    criteria.get_by_label("Value, row 1").fill("HELD")
+    # "Add row" with a blank row waiting goes to that row instead of adding a second blank one.
+    criteria.get_by_role("button", name="Add row").click()
+    expect(criteria.get_by_label("Attribute, row 2")).to_be_focused()
+    criteria.get_by_role("button", name="Add row").click()
+    expect(criteria.locator("[data-json-row-list] [data-json-row]")).to_have_count(2)
+    form.get_by_label("Type", exact=True).select_option("APPOINTMENT")
+    expect(form.get_by_label("Type", exact=True)).to_have_value("APPOINTMENT")
+    criteria = page.locator("form.form-step").get_by_role("group", name="Success criteria")
+    expect(criteria.get_by_label("Attribute, row 1")).to_have_value("Outcome")
+    expect(criteria.get_by_label("Value, row 1")).to_have_value("HELD")
+    page.locator("form.form-step").get_by_role("button", name="Save").click()
+    expect(page.locator("#messages")).to_contain_text("Saved step “Call 1”")
+    step = Step.objects.get(stage__orchestration=orch, name="Call 1")
+    assert (step.step_type, step.success_criteria) == (StepType.APPOINTMENT, '{"Outcome": "HELD"}')
+    expect(page.locator(f"#step-{step.number}-main")).to_contain_text("succeeds when Outcome = “HELD”")
