@@ -251,6 +251,22 @@ def test_a_post_without_a_mode_is_the_raw_json_as_before(field_update_step):
     assert form.cleaned_data["field_update_json"] == '{"WinProb": 10}'
 
 
+def test_without_a_script_the_checked_editor_is_the_one_saved(field_update_step):
+    # No script: the radio changed on the page only (shown is still "rows"), then Save.
+    data = _data(
+        field_update_step,
+        field_update_json='{"WinProb": 99}',
+        **rows_data("field_update_json", ("WinProb", "number", "40"), mode="json", shown="rows"),
+    )
+    form = _form(field_update_step, data)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["field_update_json"] == '{"WinProb": 99}'
+    data |= {"field_update_json-mode": "rows", "field_update_json-shown": "json"}
+    form = _form(field_update_step, data)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["field_update_json"] == '{"WinProb": 40}'
+
+
 def test_the_advanced_editor_keeps_stored_text_unchanged_and_validates(field_update_step):
     pretty = '{\n  "WinProb": 40\n}\n'
     Step.objects.filter(pk=field_update_step.pk).update(field_update_json=pretty)
