@@ -27,13 +27,19 @@ from .models.text import parse_json_setting
 
 TEXTAREA = forms.Textarea(attrs={"rows": 2})
 
+# Oracle's only words for AssociationRank are "ranking used during association"; say that much, no more.
+RANK_HELP = (
+    "Oracle: the ranking used during association, i.e. when CX Sales associates a record with an "
+    "orchestration. Optional; leave it empty unless your CRM administrator gives you one."
+)
+
 LABELS = {
     "number": "Number",
     "name": "Name",
     "description": "Description",
     "object_code": "Object",
     "lifecycle_attribute_name": "Lifecycle attribute",
-    "association_rank": "Rank",
+    "association_rank": "Association rank",
     "lifecycle_attr_value": "Sales stage value",
     "step_type": "Type",
     "suggestion_text": "Suggestion for the rep",
@@ -111,6 +117,7 @@ class OrchestrationHeaderForm(VersionedForm):
         model = Orchestration
         fields = ("name", "description", "object_code", "lifecycle_attribute_name", "association_rank")
         labels = LABELS
+        help_texts = {"association_rank": RANK_HELP}
         widgets = {"description": TEXTAREA}
 
 
@@ -123,7 +130,8 @@ class StageForm(VersionedForm):
         fields = ("name", "lifecycle_attr_value", "description", *forms_outreach.STAGE_OUTREACH_FIELDS)
         labels = {**LABELS, **forms_outreach.STAGE_OUTREACH_LABELS}
         help_texts = {
-            "lifecycle_attr_value": "The value of the lifecycle attribute this stage mirrors.",
+            "lifecycle_attr_value": "The lifecycle attribute's value (e.g. the opportunity's sales stage) that"
+            " corresponds to this stage; Next-stage steps name it.",
             **forms_outreach.STAGE_OUTREACH_HELP,
         }
         widgets = {"description": TEXTAREA, "outreach_is_closed": forms_outreach.ClosingStageSelect}

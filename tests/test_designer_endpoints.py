@@ -259,7 +259,7 @@ ENDPOINTS = [
         "objective_delete",
         lambda o: reverse("objective_delete", args=[o.number, objective(o).number]),
         lambda o: {},
-        _contains('hx-swap-oob="delete"', "Deleted objective “Objective 1.1” with 1 association"),
+        _contains('hx-swap-oob="delete"', "Deleted objective “Objective 1.1” with 1 “serves” link"),
     ),
     Endpoint(
         "step_delete",

@@ -76,7 +76,7 @@ def test_delete_a_stage_after_seeing_what_goes_with_it(page, live_server, login,
             "2 objectives: “Objective 1.1”, “Objective 1.2”",
             "3 steps: “Call 1”, “Meeting 1”, “Advance 1”",
             "2 step tasks",
-            "2 associations",
+            "2 “serves” links",
         ]
     )
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
@@ -185,7 +185,7 @@ def test_header_edits_in_place(page, live_server, login, designer):
     expect(form.get_by_label("Name", exact=True)).to_be_focused()
     form.get_by_label("Name", exact=True).fill("Enterprise playbook")
     form.get_by_label("Object").select_option("Lead")
-    form.get_by_label("Rank").fill("5")
+    form.get_by_label("Association rank").fill("5")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Enterprise playbook")
     expect(page.locator(".facts")).to_contain_text("Lead")
