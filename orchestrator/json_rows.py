@@ -32,8 +32,9 @@ TEXT, NUMBER, BOOLEAN, NULL = "text", "number", "boolean", "null"
 KIND_CHOICES = ((TEXT, "Text"), (NUMBER, "Number"), (BOOLEAN, "Yes/No"), (NULL, "Empty (null)"))
 KINDS = frozenset(k for k, _ in KIND_CHOICES)
 ROWS, JSON = "rows", "json"  # the two ways of editing a setting
-MAX_ROWS = 200  # far above what 4,000 characters hold; bounds the work a hostile post can cause
-_INDEX_MAX = 9999
+# Rows shown per setting: two settings this long post ~600 fields, under Django's 1,000
+# (DATA_UPLOAD_MAX_NUMBER_FIELDS); a longer object (4,000 characters hold ~600 tiny pairs) stays JSON.
+ROWS_MAX = 100
 
 # JSON's own number grammar (RFC 8259 §6): what the user types is sent as typed, so it must be one.
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
@@ -112,6 +113,8 @@ def parse_pairs(text: str) -> tuple[list[tuple[str, str, object]] | None, str]:
     pairs = _pairs_of(value)
     if pairs is None:
         return None, "it nests lists or objects"
+    if len(pairs) > ROWS_MAX:
+        return None, f"it has more than {ROWS_MAX} attributes"
     keys = [key for key, _, _ in pairs]
     if len(set(keys)) != len(keys):
         return None, "an attribute appears more than once"
@@ -142,13 +145,9 @@ def rows_from_data(data: Mapping, name: str) -> list[Row]:
     for key in data:
         if not key.startswith(start) or not (match := _ROW_KEY.match(key[len(start) :])):
             continue
-        index = int(match["index"])
-        if index > _INDEX_MAX:
-            continue
+        # Django caps a request at 1,000 fields, so this loop is bounded; the index has at most 4 digits.
         value = data.get(key)
-        found.setdefault(index, {})[match["part"]] = value if isinstance(value, str) else ""
-        if len(found) > MAX_ROWS:
-            break
+        found.setdefault(int(match["index"]), {})[match["part"]] = value if isinstance(value, str) else ""
     return [
         Row(attribute=parts.get("attribute", ""), kind=parts.get("kind", TEXT), value=parts.get("value", ""))
         for _, parts in sorted(found.items())

@@ -164,9 +164,17 @@ def test_posted_rows_are_read_in_index_order_with_gaps():
     ]
 
 
-def test_a_flood_of_posted_rows_is_bounded():
-    data = {f"f-{i}-attribute": f"A{i}" for i in range(5000)}
-    assert len(json_rows.rows_from_data(data, "f")) <= json_rows.MAX_ROWS + 1
+def test_every_posted_row_is_read_however_many_and_an_index_stays_short():
+    data = {f"f-{i}-attribute": f"A{i}" for i in range(300)} | {"f-12345-attribute": "too long an index"}
+    rows = json_rows.rows_from_data(data, "f")
+    assert [r.attribute for r in rows] == [f"A{i}" for i in range(300)]  # none dropped unseen
+
+
+def test_an_object_longer_than_the_rows_show_stays_json():
+    at_most = "{" + ", ".join(f'"A{i}": {i}' for i in range(json_rows.ROWS_MAX)) + "}"
+    assert len(json_rows.rows_from_text(at_most)[0]) == json_rows.ROWS_MAX
+    longer = "{" + ", ".join(f'"A{i}": {i}' for i in range(json_rows.ROWS_MAX + 1)) + "}"
+    assert json_rows.rows_from_text(longer) == (None, "it has more than 100 attributes")
 
 
 # ---------------------------------------------------------------- the step form

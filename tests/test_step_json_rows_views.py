@@ -160,3 +160,29 @@ def test_anonymous_cannot_save_rows(client, update_step):
     response = _post(client, update_step, ("WinProb", "number", "1"))
     assert response.status_code in (302, 403)
     assert Step.objects.get(pk=update_step.pk).field_update_json == DEMO
+
+
+def test_both_settings_at_the_most_rows_shown_still_post_within_djangos_field_limit(designer_client, update_step):
+    from orchestrator.json_rows import ROWS_MAX
+
+    update = "{" + ", ".join(f'"Field{i}": {i}' for i in range(ROWS_MAX)) + "}"
+    criteria = "{" + ", ".join(f'"Check{i}": "ok"' for i in range(ROWS_MAX)) + "}"
+    Step.objects.filter(pk=update_step.pk).update(field_update_json=update, success_criteria=criteria)
+    update_step.refresh_from_db()
+    body = designer_client.get(_url(update_step), **HTMX).content.decode()
+    assert body.count("data-json-row>") == 2 * (ROWS_MAX + 1) + 2  # the rows, a blank one each, two templates
+    data = {
+        "name": update_step.name,
+        "step_type": update_step.step_type,
+        "version": update_step.version,
+        "success_step": "",
+        "failure_step": "",
+        "field_update_json": update,
+        "success_criteria": criteria,
+        **rows_data("field_update_json", *[(f"Field{i}", "number", str(i)) for i in range(ROWS_MAX)], ("", "text", "")),
+        **rows_data("success_criteria", *[(f"Check{i}", "text", "ok") for i in range(ROWS_MAX)], ("", "text", "")),
+    }
+    response = designer_client.post(_url(update_step), data, **HTMX)
+    assert response.status_code == 200
+    saved = Step.objects.get(pk=update_step.pk)
+    assert (saved.field_update_json, saved.success_criteria) == (update, criteria)
