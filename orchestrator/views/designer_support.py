@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from .. import forms, selectors
+from .. import forms, json_rows, selectors
 from ..models import Orchestration, OrchestrationStatus, Stage, StageObjective, Step, StepTask, StepType
 from ..models.numbers import number_problem
 from ..roles import can_edit, can_rehearse
@@ -168,13 +168,20 @@ def step_summary(step: Step) -> list[str]:
         ]
         facts.append("waits " + " ".join(parts) if parts else "no duration yet")
     elif kind == StepType.FIELD_UPDATE:
-        facts.append("field update set" if step.field_update_json else "no field update yet")
+        if not step.field_update_json:
+            facts.append("no field update yet")
+        else:  # what it sets, in words where the rows can read it (JSON they cannot is "set", see the form)
+            facts.append(
+                f"sets {pairs}" if (pairs := json_rows.summary(step.field_update_json)) else "field update set"
+            )
     elif kind == StepType.EMAIL_AUTOMATION:
         facts.append(f"email template {step.email_template_id}" if step.email_template_id else "no email template yet")
         if step.wait_for_replies:
             facts.append("waits for replies")
     elif kind == StepType.STOP and step.exit_orchestration:
         facts.append("exits the orchestration")
+    if step.success_criteria and (pairs := json_rows.summary(step.success_criteria)):
+        facts.append(f"succeeds when {pairs}")
     if step.allow_skip:
         facts.append("may be skipped")
     return facts

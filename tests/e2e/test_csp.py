@@ -87,6 +87,8 @@ def designer_edits(page: Page, live_server, orch: Orchestration) -> None:
     page.get_by_role("button", name="Edit step “Call 1”").click()
     form = page.locator("form.form-step")
     form.get_by_label("Name", exact=True).fill("Discovery call")
+    # Success criteria open as rows; the raw JSON is the advanced editor (issue 11).
+    form.get_by_role("group", name="Success criteria").get_by_label("JSON (advanced)").check()
     form.get_by_label("Success criteria (JSON)").fill('{"Status": ')
     form.get_by_role("button", name="Save").click()
     expect(form.locator(".field-error")).to_contain_text("This is not valid JSON")

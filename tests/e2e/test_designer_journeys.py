@@ -107,6 +107,8 @@ def test_a_wrong_value_is_flagged_beside_its_field_and_kept(page, live_server, l
     open_designer(page, live_server, login, designer)
     page.get_by_role("button", name="Edit step “Call 1”").click()
     form = page.locator("form.form-step")
+    # Success criteria open as rows; the raw JSON is the advanced editor (issue 11).
+    form.get_by_role("group", name="Success criteria").get_by_label("JSON (advanced)").check()
     form.get_by_label("Success criteria (JSON)").fill('{"Status": ')
     form.get_by_role("button", name="Save").click()
     criteria = form.get_by_label("Success criteria (JSON)")
