@@ -126,7 +126,7 @@ def _status_change(request, number: str, service, done: str) -> HttpResponse:
     if request.htmx:
         orch.draft_status = list_statuses([orch]).get(orch.pk)
         row = render_to_string(f"{TEMPLATE}#row", {"o": orch}, request)
-        return HttpResponse(row + render_to_string(f"{TEMPLATE}#messages-oob", {}, request))
+        return HttpResponse(row + render_to_string("base.html#messages", {"oob": True}, request))
     return redirect("orchestration_list")
 
 

@@ -35,12 +35,7 @@
   }
 
   function say(text, level = "error") {
-    const box = document.getElementById("messages");
-    if (!box) return;
-    const p = document.createElement("p");
-    p.className = `message message-${level}`;
-    p.textContent = text;
-    box.replaceChildren(p);
+    window.orchestratorToasts?.show(text, level); // static/js/toasts.js, loaded by base.html
   }
 
   // ---------------------------------------------------------------- server events

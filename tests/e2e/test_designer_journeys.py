@@ -231,5 +231,6 @@ def test_an_ended_session_keeps_the_edit_and_says_so(page, live_server, login, d
     name.fill("Renamed after logout")
     page.context.clear_cookies(name="sessionid")  # the session ends; the CSRF cookie stays
     page.locator("form.form-step").get_by_role("button", name="Save").click()
-    expect(page.locator("#messages")).to_contain_text("Your session has ended.")
+    # An error: in the assertive (role=alert) toast region, where it stays until dismissed.
+    expect(page.get_by_role("alert")).to_contain_text("Your session has ended.")
     expect(name).to_have_value("Renamed after logout")
