@@ -8,7 +8,8 @@
  *   row in the page and post the list's full new order to the same endpoint;
  * - problem links that open the right form and focus the field concerned;
  * - bulk selection counts;
- * - each row's buttons, copied from the page's one <template id="row-actions">;
+ * - each row's buttons (Edit and a "⋯" menu button), copied from the page's one <template id="row-actions">,
+ *   and the one row menu (move up, move down, delete) they open;
  * - the revision of the problems on screen, sent with every request so the
  *   server answers only the badges and panel that differ from it.
  * After a request, whatever its swaps, the work above runs once, and only the
@@ -94,16 +95,15 @@
       const number = span.closest("li.item")?.dataset.number || "";
       const safe = !span.hasAttribute("data-no-urls") && SAFE_NUMBER.test(number) && !RESERVED.has(number.toLowerCase());
       const buttons = template.content.cloneNode(true);
-      const [edit, up, down, remove] = buttons.children;
+      const [edit, more] = buttons.children;
       edit.id = `${kind}-${number}-edit`;
       edit.setAttribute("aria-label", `Edit ${label}`);
-      up.setAttribute("aria-label", `Move ${label} up`);
-      down.setAttribute("aria-label", `Move ${label} down`);
-      remove.setAttribute("aria-label", `Delete ${label}`);
+      more.id = `${kind}-${number}-more`;
+      more.setAttribute("aria-label", `More actions for ${label}`);
       if (safe) {
         edit.dataset.url = template.getAttribute(`data-edit-${kind}`).replace("ITEM-NUMBER", number);
         edit.dataset.target = `#${kind}-${number}-main`;
-        remove.dataset.url = template.getAttribute(`data-delete-${kind}`).replace("ITEM-NUMBER", number);
+        more.dataset.deleteUrl = template.getAttribute(`data-delete-${kind}`).replace("ITEM-NUMBER", number);
       }
       span.append(buttons);
     });
@@ -113,12 +113,102 @@
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-row-action]");
     if (!button?.dataset.url) return;
-    if (button.dataset.rowAction === "edit") {
-      htmx.ajax("GET", button.dataset.url, { source: button, target: button.dataset.target, swap: "outerHTML" });
-    } else {
-      htmx.ajax("GET", button.dataset.url, { source: button, target: "#modal-body", swap: "innerHTML" });
-    }
+    htmx.ajax("GET", button.dataset.url, { source: button, target: button.dataset.target, swap: "outerHTML" });
   });
+
+  // The confirmation dialog gives the focus back to the row's menu button when it closes.
+  function askDelete(row) {
+    const more = row && $("[data-row-menu]", row);
+    if (!more?.dataset.deleteUrl) return;
+    htmx.ajax("GET", more.dataset.deleteUrl, { source: more, target: "#modal-body", swap: "innerHTML" });
+  }
+
+  // ---------------------------------------------------------------- the row menu
+
+  // One menu for the page (designer.html#row-menu), opened beside the row's "⋯" button: a menu button
+  // as the ARIA practices describe it. Enter, Space or ↓ opens it on its first item (↑ on the last),
+  // ↑/↓/Home/End move, Enter or Space acts, Esc or Tab closes it and the focus is back on the button.
+  const rowMenu = () => document.getElementById("row-menu");
+  let menuOwner = null; // the "⋯" button the menu is open for
+
+  function menuItems() {
+    return $$("[role=menuitem]", rowMenu());
+  }
+
+  function openMenu(button, last = false) {
+    const menu = rowMenu();
+    if (!menu) return;
+    if (menuOwner) closeMenu(false);
+    const item = button.closest("li.item");
+    menuOwner = button;
+    button.setAttribute("aria-expanded", "true");
+    menu.setAttribute("aria-labelledby", button.id);
+    const [up, down, remove] = menuItems();
+    const disable = (element, off) => element.setAttribute("aria-disabled", off ? "true" : "false");
+    disable(up, !item?.previousElementSibling?.matches("li.item"));
+    disable(down, !item?.nextElementSibling?.matches("li.item"));
+    disable(remove, !button.dataset.deleteUrl);
+    menu.hidden = false;
+    placeMenu(menu, button);
+    const items = menuItems();
+    (last ? items[items.length - 1] : items[0]).focus();
+  }
+
+  // Beside the button, right-aligned; above it when there is no room below. The menu is outside the
+  // stages (whose off-screen layout the browser skips, and which would clip it), so it is positioned
+  // in the designer's coordinates; CSSOM properties, which the style policy allows.
+  function placeMenu(menu, button) {
+    const box = designer().getBoundingClientRect();
+    const at = button.getBoundingClientRect();
+    const height = menu.offsetHeight;
+    const below = at.bottom + height + 4 <= window.innerHeight;
+    menu.style.top = `${(below ? at.bottom + 2 : at.top - height - 2) - box.top}px`;
+    menu.style.left = `${Math.max(0, at.right - menu.offsetWidth - box.left)}px`;
+  }
+
+  function closeMenu(refocus = true) {
+    const menu = rowMenu();
+    const owner = menuOwner;
+    menuOwner = null;
+    if (menu) menu.hidden = true;
+    if (!owner) return;
+    owner.setAttribute("aria-expanded", "false");
+    if (refocus && owner.isConnected) owner.focus();
+  }
+
+  document.addEventListener("click", (event) => {
+    const more = event.target.closest("button[data-row-menu]");
+    if (more) {
+      if (menuOwner === more) closeMenu();
+      else openMenu(more);
+      return;
+    }
+    const choice = event.target.closest("#row-menu [role=menuitem]");
+    if (choice) {
+      if (choice.getAttribute("aria-disabled") === "true" || !menuOwner) return;
+      const owner = menuOwner;
+      const item = owner.closest("li.item");
+      closeMenu();
+      const action = choice.dataset.menuAction;
+      if (action === "delete") askDelete(owner.closest(".row"));
+      else if (item) move(item, action === "up" ? -1 : 1);
+      return;
+    }
+    if (menuOwner && !event.target.closest("#row-menu")) closeMenu(false);
+  });
+
+  function menuKeys(event) {
+    const items = menuItems();
+    const index = items.indexOf(document.activeElement);
+    const go = (to) => items[(to + items.length) % items.length].focus();
+    if (event.key === "ArrowDown") go(index + 1);
+    else if (event.key === "ArrowUp") go(index - 1);
+    else if (event.key === "Home") go(0);
+    else if (event.key === "End") go(items.length - 1);
+    else if (event.key === "Escape" || event.key === "Tab") closeMenu();
+    else return;
+    event.preventDefault();
+  }
 
   // ---------------------------------------------------------------- the problems on screen
 
@@ -182,6 +272,7 @@
   }
 
   function finishSwaps() {
+    if (menuOwner && !menuOwner.isConnected) closeMenu(false);
     updateBulkCounts();
     renumber(touched);
     touched.clear();
@@ -220,13 +311,6 @@
     saveOrder(item.parentElement, item.dataset.number);
   }
 
-  document.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-move]");
-    if (!button) return;
-    const item = button.closest("li.item");
-    if (item) move(item, button.dataset.move === "up" ? -1 : 1);
-  });
-
   function initSortables(root) {
     if (!window.Sortable) return;
     const lists = root.matches?.("[data-sortable]") ? [root] : [];
@@ -264,16 +348,20 @@
 
   // ---------------------------------------------------------------- bulk selection
 
+  // The bar shows only while something is ticked, with only the forms of the kinds ticked (a form that
+  // came back with an error stays until it is read).
   function updateBulkCounts() {
+    let shown = 0;
     $$("[data-bulk-form]").forEach((form) => {
       const kind = form.dataset.bulkForm;
       const count = $$(`input[data-bulk="${kind}"]:checked`).length;
       const noun = kind === "steps" ? "step" : "step task";
-      $("[data-bulk-count]", form).textContent = count
-        ? `${count} ${noun}${count === 1 ? "" : "s"} selected.`
-        : `No ${noun}s selected: tick their boxes to change several at once.`;
-      $(".bulk-fields", form).hidden = count === 0;
+      $("[data-bulk-count]", form).textContent = `${count} ${noun}${count === 1 ? "" : "s"} selected.`;
+      form.hidden = count === 0 && !$(".form-error", form);
+      if (!form.hidden) shown += 1;
     });
+    const bar = $(".bulk-bar");
+    if (bar) bar.hidden = shown === 0;
   }
   document.addEventListener("change", (event) => {
     if (event.target.matches("input[data-bulk]")) updateBulkCounts();
@@ -291,6 +379,16 @@
 
   document.addEventListener("keydown", (event) => {
     const target = event.target;
+    if (target.closest?.("#row-menu")) {
+      menuKeys(event);
+      return;
+    }
+    const plainArrow = !event.altKey && !event.ctrlKey && !event.metaKey && ["ArrowDown", "ArrowUp"].includes(event.key);
+    if (plainArrow && target.matches?.("button[data-row-menu]")) {
+      event.preventDefault();
+      openMenu(target, event.key === "ArrowUp");
+      return;
+    }
     const form = target.closest?.("form.item-form");
     if (event.key === "Escape" && form && !target.closest("dialog[open]")) {
       event.preventDefault();
@@ -340,7 +438,7 @@
       $("[data-edit]", ownRow(item))?.click();
     } else if (event.key === "Delete" && item) {
       event.preventDefault();
-      $("[data-delete]", ownRow(item))?.click();
+      askDelete(ownRow(item));
     }
   });
 
