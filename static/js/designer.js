@@ -7,7 +7,8 @@
  * - reordering: SortableJS drags, move buttons and Alt+arrow keys all move the
  *   row in the page and post the list's full new order to the same endpoint;
  * - problem links that open the right form and focus the field concerned;
- * - bulk selection counts;
+ * - bulk selection counts (the bar shows only while something is ticked);
+ * - stages that collapse (kept in localStorage) and the stage jump list;
  * - each row's buttons (Edit and a "⋯" menu button), copied from the page's one <template id="row-actions">,
  *   and the one row menu (move up, move down, delete) they open;
  * - the revision of the problems on screen, sent with every request so the
@@ -275,6 +276,7 @@
     if (menuOwner && !menuOwner.isConnected) closeMenu(false);
     updateBulkCounts();
     renumber(touched);
+    if (touched.has(document.getElementById("stages"))) rebuildJumpList();
     touched.clear();
   }
 
@@ -296,6 +298,7 @@
 
   function saveOrder(list, movedNumber) {
     renumber([list]);
+    if (list.id === "stages") rebuildJumpList();
     const form = document.getElementById(list.dataset.reorderForm);
     if (!form) return;
     form.querySelector("[name=moved]").value = movedNumber || "";
@@ -328,6 +331,111 @@
     });
   }
 
+  // ---------------------------------------------------------------- collapsing stages, the jump list
+
+  // Which stages are collapsed is this browser's view of this orchestration (localStorage), so it
+  // survives a reload and never makes the server render a stage differently (its markup is cached).
+  const collapsedKey = () => `orchestrator:collapsed:${designer()?.dataset.number}`;
+  function collapsedSet() {
+    try {
+      return new Set(JSON.parse(localStorage.getItem(collapsedKey()) || "[]"));
+    } catch {
+      return new Set();
+    }
+  }
+  function keepCollapsed(set) {
+    try {
+      localStorage.setItem(collapsedKey(), JSON.stringify([...set]));
+    } catch {
+      // storage full or refused: the stage still collapses, only not after a reload
+    }
+  }
+
+  function showStage(stage, open) {
+    const body = document.getElementById(`${stage.id}-body`);
+    const toggle = document.getElementById(`${stage.id}-toggle`);
+    if (!body || !toggle) return;
+    body.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    stage.classList.toggle("collapsed", !open);
+  }
+
+  function setCollapsed(stages, collapsed) {
+    const set = collapsedSet();
+    stages.forEach((stage) => {
+      showStage(stage, !collapsed);
+      if (collapsed) set.add(stage.dataset.number);
+      else set.delete(stage.dataset.number);
+    });
+    keepCollapsed(set);
+  }
+
+  function applyCollapsed(root) {
+    if (!root.querySelectorAll) return;
+    const stages = root.matches("li.stage") ? [root] : $$("li.stage", root);
+    if (!stages.length) return;
+    const set = collapsedSet();
+    if (set.size) stages.forEach((stage) => set.has(stage.dataset.number) && showStage(stage, false));
+  }
+
+  // Whatever is asked for inside a collapsed stage (a problem link, an address's #anchor) opens it first.
+  function reveal(element) {
+    const stage = element?.closest?.("li.stage.collapsed");
+    if (stage && !element.matches(`#${stage.id}, #${stage.id}-toggle`)) setCollapsed([stage], false);
+  }
+
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest("[data-stage-toggle]");
+    if (toggle) {
+      const stage = toggle.closest("li.stage");
+      setCollapsed([stage], toggle.getAttribute("aria-expanded") === "true");
+      return;
+    }
+    const all = event.target.closest("[data-collapse-all]");
+    if (all) {
+      setCollapsed($$("#stages > li.stage"), all.dataset.collapseAll === "collapse");
+      return;
+    }
+    const jump = event.target.closest("a[data-jump]");
+    if (jump) {
+      const stage = document.getElementById(jump.getAttribute("href").slice(1));
+      if (!stage) return;
+      event.preventDefault();
+      history.replaceState(null, "", `#${stage.id}`);
+      const toggle = document.getElementById(`${stage.id}-toggle`);
+      toggle?.focus({ preventScroll: true });
+      stage.scrollIntoView({ block: "start" });
+    }
+  });
+
+  // The jump list follows the stages on screen: rebuilt after a response touched the stage list.
+  function stageName(stage, old) {
+    const title = document.getElementById(`${stage.id}-title`);
+    if (!title) return old.get(stage.id) || ""; // being edited: the name it had
+    return Array.from(title.childNodes)
+      .filter((node) => !node.classList?.contains("position"))
+      .map((node) => node.textContent)
+      .join("")
+      .trim();
+  }
+  function rebuildJumpList() {
+    const list = document.getElementById("stage-jump-list");
+    if (!list) return;
+    const old = new Map($$("a[data-jump]", list).map((a) => [a.getAttribute("href").slice(1), a.dataset.name]));
+    const items = $$("#stages > li.stage").map((stage, index) => {
+      const name = stageName(stage, old);
+      const a = document.createElement("a");
+      a.href = `#${stage.id}`;
+      a.dataset.jump = "";
+      a.dataset.name = name;
+      a.textContent = `${index + 1}. ${name}`;
+      const li = document.createElement("li");
+      li.append(a);
+      return li;
+    });
+    list.replaceChildren(...items);
+  }
+
   // ---------------------------------------------------------------- problem links
 
   document.addEventListener("click", (event) => {
@@ -335,6 +443,7 @@
     if (!link) return;
     event.preventDefault();
     const anchor = link.getAttribute("href").slice(1);
+    reveal(document.getElementById(anchor) || document.getElementById(link.dataset.object));
     if (focusElement(document.getElementById(anchor))) return;
     const objectId = link.dataset.object;
     const edit = document.getElementById(`${objectId}-edit`);
@@ -475,7 +584,25 @@
     htmx.config.defaultSettleDelay = 0;
     htmx.onLoad(addRowActions);
     htmx.onLoad(initSortables);
+    htmx.onLoad(applyCollapsed);
     updateBulkCounts();
+    // Once htmx has wired up the page (its first load event is the body's): the address's anchor.
+    htmx.onLoad((root) => {
+      if (root === document.body) openAddress();
+    });
+  }
+
+  function openAddress() {
+    const wanted = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    if (wanted?.matches(".add-slot") && editable()) {
+      // "Create and open" lands here (#new-stage-…): the first stage's form opens with the focus in its
+      // first field. The address forgets it, so a reload does not open the form again.
+      history.replaceState(null, "", location.pathname + location.search);
+      $("[data-add]", wanted)?.click();
+    } else if (wanted) {
+      reveal(wanted);
+      wanted.scrollIntoView({ block: "start" });
+    }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
