@@ -66,9 +66,20 @@ def test_a_toast_waits_while_hovered_goes_by_itself_and_closes_with_esc(page, li
     page.mouse.move(5, 5)
     expect(toast).to_have_count(0, timeout=12000)  # counting again once the pointer left
 
+    # Nor while the focus is in it; Esc there closes it and the focus goes back where it was.
     page.get_by_role("button", name="More actions for step “Call 1”").click()
     page.get_by_role("menuitem", name="Move up").click()
     expect(toast).to_contain_text("Moved step “Call 1” to position 1 of 3.")
+    toast.get_by_role("button", name="Dismiss this message").focus()
+    page.wait_for_timeout(9000)
+    expect(toast).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(toast).to_have_count(0)
+    expect(page.get_by_role("button", name="More actions for step “Call 1”")).to_be_focused()
+
+    page.get_by_role("button", name="More actions for step “Call 1”").click()
+    page.get_by_role("menuitem", name="Move down").click()
+    expect(toast).to_contain_text("Moved step “Call 1” to position 2 of 3.")
     page.locator("main h1").click()
     page.keyboard.press("Escape")  # outside a form, dialog or menu: the newest toast goes
     expect(toast).to_have_count(0)
