@@ -358,6 +358,24 @@
     body.hidden = !open;
     toggle.setAttribute("aria-expanded", String(open));
     stage.classList.toggle("collapsed", !open);
+    // A collapsed stage still says how much it holds (its rows cannot change while it is closed).
+    let summary = document.getElementById(`${stage.id}-summary`);
+    if (open) {
+      summary?.remove();
+      return;
+    }
+    const count = (id, word) => {
+      const n = document.getElementById(id)?.childElementCount || 0;
+      return `${n} ${word}${n === 1 ? "" : "s"}`;
+    };
+    if (!summary) {
+      summary = document.createElement("span");
+      summary.id = `${stage.id}-summary`;
+      summary.className = "collapsed-summary";
+      toggle.closest(".stage-bar").append(summary);
+    }
+    const number = stage.dataset.number;
+    summary.textContent = `${count(`objectives-${number}`, "objective")} · ${count(`steps-${number}`, "step")}`;
   }
 
   function setCollapsed(stages, collapsed) {

@@ -166,6 +166,7 @@ def test_stages_collapse_and_the_jump_list_follows_them(page, live_server, login
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "false")
     expect(page.locator(f"#stage-{first.number}-body")).to_be_hidden()
+    expect(page.locator(f"#stage-{first.number}-summary")).to_have_text("2 objectives · 3 steps")
     page.reload()  # kept in this browser
     expect(page.locator(f"#stage-{first.number}-toggle")).to_have_attribute("aria-expanded", "false")
     expect(page.locator(f"#stage-{first.number}-body")).to_be_hidden()
@@ -175,6 +176,7 @@ def test_stages_collapse_and_the_jump_list_follows_them(page, live_server, login
     page.reload()
     page.locator("#problems a[data-problem]").first.click()
     expect(page.locator(f"#stage-{first.number}-body")).to_be_visible()
+    expect(page.locator(f"#stage-{first.number}-summary")).to_have_count(0)
 
     jump = page.get_by_role("navigation", name="Jump to a stage")
     expect(jump.get_by_role("link")).to_have_count(6)
