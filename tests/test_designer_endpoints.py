@@ -125,7 +125,8 @@ ENDPOINTS = [
         _holds(
             lambda o, r: (
                 r.status_code == 204
-                and r["HX-Redirect"] == "/orchestrations/ORCH-BRAND-NEW/"
+                # at its "Add stage" slot, where the first stage's form opens (issue 11)
+                and r["HX-Redirect"] == "/orchestrations/ORCH-BRAND-NEW/#new-stage-ORCH-BRAND-NEW"
                 and Orchestration.objects.filter(number="ORCH-BRAND-NEW").exists()
             )
         ),

@@ -8,10 +8,9 @@ from django.db.models import Model
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
-from django.template.loader import render_to_string
 
 from ..models import Orchestration, Revision, Step
-from .designer_support import TEMPLATE, describe, orchestration_of
+from .designer_support import TEMPLATE, describe, messages_oob, orchestration_of
 
 BOOLEAN_STEP_FIELDS = ("allow_skip", "wait_for_replies", "exit_orchestration")
 
@@ -68,7 +67,7 @@ def render_form(
     }
     response = render(request, f"{TEMPLATE}#item-form", context, status=status)
     if status != 200:  # a refusal may come with a message (a conflict does): show it now
-        response.content += render_to_string(f"{TEMPLATE}#messages-oob", {}, request).encode()
+        response.content += messages_oob(request).encode()
     return response
 
 

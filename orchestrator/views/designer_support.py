@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
@@ -525,8 +526,7 @@ def respond(
         if state.panel_changed():
             html.append(render_part(request, ctx, Part("problems", oob="true")))
         html.append(render_part(request, ctx, Part("badges", {"badges": state.badges()}, oob="true")))
-    # innerHTML keeps the role=status element itself, so screen readers announce the new text.
-    html.append(render_to_string(f"{TEMPLATE}#messages-oob", ctx, request))
+    html.append(messages_oob(request, ctx["o"].number if ctx.get("o") else ""))
     response = HttpResponse("".join(html), status=status)
     events: dict[str, Any] = {}
     if close_modal:  # first: closing a dialog gives focus back to its opener, then we move it on
@@ -540,6 +540,29 @@ def respond(
     if retarget:
         response["HX-Retarget"] = retarget
     return response
+
+
+def messages_oob(request: HttpRequest, number: str = "") -> str:
+    """The request's messages as toasts, out of band: errors in the assertive region, the rest in the polite one.
+
+    innerHTML keeps each live region itself, so screen readers announce the new
+    text; a region with nothing new is left alone (an answer without messages,
+    opening a form say, must not take away the Undo of the deletion before it).
+    With `number`, a deletion's message carries its Undo button.
+    """
+    found = list(messages.get_messages(request))
+    if not found:
+        return ""
+    try:
+        undo_url = reverse("designer_undo", args=[number]) if number else ""
+    except NoReverseMatch:  # a number stored before numbers were checked: no Undo rather than a 500
+        undo_url = ""
+    ctx = {
+        "alerts": [m for m in found if m.level_tag == "error"],
+        "notes": [m for m in found if m.level_tag != "error"],
+        "undo_url": undo_url,
+    }
+    return render_to_string(f"{TEMPLATE}#messages-oob", ctx, request)
 
 
 def not_htmx(request: HttpRequest, number: str, anchor: str = ""):
