@@ -226,7 +226,7 @@ class StepForm(VersionedForm):
             choices = [("", "(choose a later stage)")] + [(s.lifecycle_attr_value, s.name) for s in later]
             current = self.initial.get("next_stage_value") or self.instance.next_stage_value
             if current and current not in dict(choices):
-                choices.append((current, f"{current} (no later stage mirrors it)"))
+                choices.append((current, f"{current} (no later stage has this value)"))
             self.fields["next_stage_value"].widget.choices = choices
         suggestions = sorted({str(s) for s in attribute_suggestions if s}, key=str.casefold)
         self.json_builders = {

@@ -75,3 +75,28 @@ def test_a_viewer_reads_the_diagram_and_enter_leads_to_the_outline(page, live_se
     node.focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/orchestrations/{demo.number}/#step-*")
+
+
+def test_build_a_branch_from_the_node_forms_and_fix_a_step_that_never_runs(page, live_server, login, designer, demo):
+    first_stage = Stage.objects.filter(orchestration=demo).order_by("display_sequence").first()
+    steps = list(Step.objects.filter(stage=first_stage).order_by("display_sequence"))
+    stranded = Step.objects.create(
+        stage=first_stage, display_sequence=len(steps) + 1, name="Recap nobody reaches", step_type="TASK"
+    )
+    login(designer)
+    page.goto(f"{live_server.url}/orchestrations/{demo.number}/diagram/?stage={first_stage.number}")
+    recap = _node(page, stranded)
+    expect(recap).to_contain_text("never runs")
+
+    # The step before the Next stage step goes to the recap on failure: the recap now runs, the rest still does.
+    before_next = steps[-2]
+    _node(page, before_next).click()
+    editor = page.locator("#diagram-editor")
+    editor.get_by_label("On failure, go to").select_option(label=f"{stranded.display_sequence}. {stranded.name}")
+    editor.get_by_role("button", name="Save").click()
+    expect(editor).to_contain_text("Saved. The diagram shows the change.")
+    expect(recap).not_to_contain_text("never runs")
+    expect(page.locator(".node-never")).to_have_count(0)
+    edge = page.locator(".edge-failure")
+    expect(edge).to_have_count(1)
+    expect(edge).to_contain_text("on failure")
