@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .models import (
+from ..models import (
     STEP_TYPE_SETTINGS,
     TYPE_SPECIFIC_SETTINGS,
     AssignedTo,
@@ -30,9 +30,9 @@ from .models import (
     StepTask,
     StepType,
 )
-from .models.numbers import NUMBER_MAX_LENGTH, number_problem
-from .models.orchestration import DESCRIPTION_MAX, NAME_MAX, SUGGESTION_MAX
-from .models.text import json_limit_problem
+from ..models.numbers import NUMBER_MAX_LENGTH, number_problem
+from ..models.orchestration import DESCRIPTION_MAX, NAME_MAX, SUGGESTION_MAX
+from ..models.text import json_limit_problem
 
 
 @dataclass(frozen=True)
