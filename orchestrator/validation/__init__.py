@@ -6,6 +6,8 @@ and is reported as a list of `Problem`s: the designer's problems panel, the
 review gate, the importer and the publisher all ask `validate_orchestration`.
 
 - `rules`: the checker, the per-object rules and the entry points.
+- `flow`: which steps of a stage can run and whether the stage leads on; "reachable" is defined there.
+- `wording`: how messages name objects.
 """
 
 from .rules import (
