@@ -345,8 +345,16 @@ def stage_update(
     either the stage and all those steps change, or nothing does. The
     returned stage's `retargeted_steps` lists the steps that changed.
     """
+    # Unchanged, the value moves no step: an ordinary edit of the stage (its revision built from it alone).
+    # The stored value, not `stage`'s: a bound ModelForm has already put the new one on its instance.
+    # (Read before the lock: had it changed since, so would the version, and the edit is refused as stale.)
+    if retarget_next_stage_steps:
+        stored = Stage.objects.filter(pk=stage.pk).values_list("lifecycle_attr_value", flat=True).first()
+        retarget_next_stage_steps = values.get("lifecycle_attr_value", stored) != stored
     if not retarget_next_stage_steps:
-        return _update(stage, user, expected_version, values)
+        updated = _update(stage, user, expected_version, values)
+        updated.retargeted_steps = []
+        return updated
     # The steps may live in other stages: the revision is built from the whole tree, not this stage alone.
     with _changing(_orchestration_id(stage), user):
         current = _locked(stage)
