@@ -4,6 +4,7 @@ fixed by keyboard; a stage's new sales stage value takes the Next stage steps al
 from playwright.sync_api import Page, expect
 
 from orchestrator.models import Step, StepType
+from tests.e2e.test_a11y import severe_violations
 from tests.factories import build_orchestration
 
 
@@ -30,6 +31,7 @@ def test_a_step_moved_behind_a_next_stage_step_is_flagged_and_fixed(page, live_s
     expect(page.locator(f"#stage-{stage.number}-badge")).to_have_text("1 problem")
     meeting = Step.objects.get(stage=stage, name="Meeting 1")
     assert unreachable.get_attribute("href") == f"#step-{meeting.number}"
+    assert severe_violations(page) == []
 
     # The moved row keeps the focus: one more press puts the Next stage step back at the end.
     page.keyboard.press("Alt+ArrowDown")
@@ -48,6 +50,7 @@ def test_a_new_sales_stage_value_takes_the_next_stage_steps_along(page, live_ser
     offer = form.get_by_label("Also update the 1 Next stage step that moves to “02 - Stage 2”")
     expect(offer).to_be_checked()
     expect(form).to_contain_text("If you change the value: “Advance 1” in stage “Stage 1”.")
+    assert severe_violations(page) == []
     form.get_by_label("Sales stage value").fill("02 - Propose")
     form.get_by_role("button", name="Save").click()
 
@@ -77,5 +80,6 @@ def test_the_delete_dialog_lists_the_next_stage_steps_that_lose_their_target(pag
     dialog = page.get_by_role("dialog", name="Delete stage “Stage 2”?")
     expect(dialog).to_contain_text("1 Next stage step of other stages moves to “02 - Stage 2”")
     expect(dialog.locator(".stranded li")).to_have_text(["“Advance 1” in stage “Stage 1”"])
+    assert severe_violations(page) == []
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
