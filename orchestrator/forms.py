@@ -8,7 +8,7 @@ use the words of the interface, not the contract's attribute names.
 from django import forms
 from django.core.exceptions import ValidationError
 
-from . import forms_json, forms_outreach
+from . import forms_json, forms_outreach, selectors
 from .models import (
     COMMON_STEP_SETTINGS,
     STEP_TYPE_SETTINGS,
@@ -75,10 +75,22 @@ class VersionedForm(forms.ModelForm):
         elif "version" not in self.initial:
             self.initial["version"] = self.instance.version
 
+    # Fields that say how to save rather than what: passed to the service as keyword options, not values.
+    option_fields: tuple[str, ...] = ()
+
     @property
     def values(self) -> dict:
-        """The cleaned values a service takes (without the version)."""
-        return {name: value for name, value in self.cleaned_data.items() if name != "version"}
+        """The cleaned values a service takes (without the version and the options)."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "version" and name not in self.option_fields
+        }
+
+    @property
+    def service_options(self) -> dict:
+        """The options the update service takes besides the values (see `option_fields`)."""
+        return {name: self.cleaned_data[name] for name in self.option_fields if name in self.cleaned_data}
 
 
 class OrchestrationCreateForm(forms.ModelForm):
@@ -135,6 +147,31 @@ class StageForm(VersionedForm):
             **forms_outreach.STAGE_OUTREACH_HELP,
         }
         widgets = {"description": TEXTAREA, "outreach_is_closed": forms_outreach.ClosingStageSelect}
+
+    option_fields = ("retarget_next_stage_steps",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Next stage steps name their target by this value: changing it would strand them, so offer to
+        # take them along (ticked). Offered whenever some point here, as the value may change in this form.
+        self.next_stage_steps = selectors.next_stage_steps_into(self.instance) if self.instance.pk else []
+        if self.next_stage_steps:
+            count = len(self.next_stage_steps)
+            self.fields["retarget_next_stage_steps"] = forms.BooleanField(
+                required=False,
+                initial=True,
+                label=(
+                    f"Also update the {count} Next stage step{'s' if count != 1 else ''} that move"
+                    f"{'s' if count == 1 else ''} to “{self.instance.lifecycle_attr_value}”"
+                ),
+                help_text="If you change the value: "
+                + ", ".join(f"“{step.name}” in stage “{step.stage.name}”" for step in self.next_stage_steps)
+                + ".",
+            )
+            order = list(self.fields)
+            order.remove("retarget_next_stage_steps")
+            order.insert(order.index("lifecycle_attr_value") + 1, "retarget_next_stage_steps")
+            self.order_fields(order)
 
 
 class ObjectiveForm(VersionedForm):

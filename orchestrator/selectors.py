@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.db.models import Model, Q, QuerySet
 
-from .models import Orchestration, Stage, StageObjective, Step, StepObjectiveAssociation, StepTask
+from .models import Orchestration, Stage, StageObjective, Step, StepObjectiveAssociation, StepTask, StepType
 from .validation import StageFacts
 
 # The caches the tree fills: (model, related name) for each reverse relation read with `.all()`.
@@ -231,6 +231,27 @@ def stage_facts(orchestration_id: int) -> list[StageFacts]:
         .values_list("pk", "number", "name", "lifecycle_attr_value")
     )
     return [StageFacts(*row) for row in rows]
+
+
+def next_stage_steps_into(stage: Stage, *, value: str | None = None) -> list[Step]:
+    """The Next stage steps of the orchestration that move to `stage`, in outline order (two queries at most).
+
+    A Next stage step names its target by the sales stage value (`value`,
+    by default the stage's own), so these are the steps whose target goes
+    with the stage when that value changes or the stage is deleted. None when
+    the value is blank or another stage mirrors it too: the steps then still
+    have that stage to move to.
+    """
+    value = stage.lifecycle_attr_value if value is None else value
+    if not value.strip():
+        return []
+    stages = Stage.objects.filter(orchestration_id=stage.orchestration_id, lifecycle_attr_value=value)
+    if stages.exclude(pk=stage.pk).exists():
+        return []
+    steps = Step.objects.filter(
+        stage__orchestration_id=stage.orchestration_id, step_type=StepType.NEXT_STAGE, next_stage_value=value
+    )
+    return list(steps.select_related("stage").order_by("stage__display_sequence", "display_sequence"))
 
 
 def orchestration_list(*, search: str = "", status: str = "") -> QuerySet[Orchestration]:

@@ -130,3 +130,34 @@ def test_rows_shown_again_load_one_stage(designer_client, trees, whole_tree_load
         for o in trees:
             _count(designer_client, "get", FRAGMENTS[name](o))
     assert whole_tree_loads == []
+
+
+def test_flow_problems_in_every_stage_cost_the_same_at_5_and_100_stages(designer_client):
+    """Steps that can never run (a Next stage step moved above the meeting in every stage) add no query."""
+    from orchestrator import selectors
+    from orchestrator.models import Step, StepType
+    from orchestrator.validation import validate_orchestration
+
+    counts = {}
+    for size in (5, 100):
+        o = build_orchestration(stages=size)
+        for s in o.stages.all():
+            steps = list(s.steps.order_by("display_sequence"))
+            # The meeting goes last: behind the Next stage (or Stop) step, where it can never run.
+            Step.objects.filter(pk=steps[1].pk).update(display_sequence=4)
+        codes = {p.code for p in validate_orchestration(selectors.orchestration_tree(o.number))}
+        assert "step.unreachable" in codes
+        call, advance, meeting = stage(o, 2).steps.order_by("display_sequence")
+        assert meeting.step_type == StepType.APPOINTMENT
+        reorder = reverse("step_reorder", args=[o.number, stage(o, 2).number])
+        counts[size] = [
+            _count(designer_client, "get", reverse("designer", args=[o.number])),
+            # Fixing one stage's flow: the meeting back above the Next stage step.
+            _count(
+                designer_client,
+                "post",
+                reorder,
+                {"order": [call.number, meeting.number, advance.number], "moved": meeting.number},
+            ),
+        ]
+    assert counts[5] == counts[100]

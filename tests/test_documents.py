@@ -424,9 +424,10 @@ def test_replace_keeps_identity_of_the_orchestration_and_of_kept_children(docume
     stage1 = document["Stages"][0]
     kept_step = Step.objects.get(number=stage1["Steps"][0]["OrchestrationStepNumber"])
     Step.objects.filter(pk=kept_step.pk).update(remote_id=4242)
-    # Rename, reorder steps, drop the appointment (and its association), add a WAIT step.
+    # Rename, reorder steps, drop the appointment (and its association), add a WAIT step before the call
+    # (the Next stage step stays last, so every step can still run).
     document["OrchestrationName"] = "Renamed"
-    stage1["Steps"][0]["DisplaySequence"], stage1["Steps"][2]["DisplaySequence"] = 3, 1
+    stage1["Steps"][0]["DisplaySequence"] = 2
     dropped = stage1["Steps"].pop(1)
     stage1["StepObjectivesAssociations"] = [
         a
@@ -439,7 +440,7 @@ def test_replace_keeps_identity_of_the_orchestration_and_of_kept_children(docume
             "OrchestrationStepName": "Give them a day",
             "StepType": "WAIT",
             "ExecutionMethod": "AUTOMATIC",
-            "DisplaySequence": 2,
+            "DisplaySequence": 1,
             "HoursToWait": 24,
             "AllowSkipFlag": False,
         }
@@ -456,10 +457,10 @@ def test_replace_keeps_identity_of_the_orchestration_and_of_kept_children(docume
     orch_after = Orchestration.objects.get(number=number)
     assert orch_after.pk == orch.pk and orch_after.name == "Renamed" and orch_after.version == orch.version + 1
     kept_after = Step.objects.get(number=kept_step.number)
-    assert (kept_after.pk, kept_after.remote_id, kept_after.display_sequence) == (kept_step.pk, 4242, 3)
+    assert (kept_after.pk, kept_after.remote_id, kept_after.display_sequence) == (kept_step.pk, 4242, 2)
     assert not Step.objects.filter(number=dropped["OrchestrationStepNumber"]).exists()
     names = [s["OrchestrationStepName"] for s in export(number)["Stages"][0]["Steps"]]
-    assert names == ["Advance 1", "Give them a day", "Call 1"]
+    assert names == ["Give them a day", "Call 1", "Advance 1"]
 
 
 def test_replace_moves_children_between_parents_and_drops_a_stage(document):
@@ -473,8 +474,9 @@ def test_replace_moves_children_between_parents_and_drops_a_stage(document):
     task_pks = set(
         StepTask.objects.filter(number__in=[t["StepTasksNumber"] for t in moved_tasks]).values_list("pk", flat=True)
     )
-    moved = {**moved, "DisplaySequence": 4}
-    stages[0]["Steps"].append(moved)
+    moved = {**moved, "DisplaySequence": 3}
+    stages[0]["Steps"][2]["DisplaySequence"] = 4  # the Next stage step stays last, so the moved step can run
+    stages[0]["Steps"].insert(2, moved)
     stages[0]["StepTasks"].extend(moved_tasks)
     # The association of stage 1's TASK step is swapped to the other objective and vice versa.
     first, second = stages[0]["StepObjectivesAssociations"]
@@ -482,7 +484,7 @@ def test_replace_moves_children_between_parents_and_drops_a_stage(document):
         second["StageObjectiveNumber"],
         first["StageObjectiveNumber"],
     )
-    stages[0]["Steps"][2]["NextStageValue"] = stages[2]["LifecycleAttrValue"]
+    stages[0]["Steps"][3]["NextStageValue"] = stages[2]["LifecycleAttrValue"]
     del stages[1]
     stages[1]["DisplaySequence"] = 2
     result = orchestration_import(document=document)

@@ -82,8 +82,8 @@ def _without_numbers(doc):
 
 def test_clone_copies_the_whole_tree_under_new_numbers(designer):
     source = build_orchestration(stages=3)
-    call, meeting = list(source.stages.first().steps.order_by("display_sequence"))[:2]
-    meeting.success_step = call
+    _call, meeting, advance = list(source.stages.first().steps.order_by("display_sequence"))
+    meeting.success_step = advance
     meeting.save()
     copy = services.orchestration_clone(orchestration=source, user=designer)
     assert copy.name == "Copy of Test playbook"

@@ -286,6 +286,10 @@ def _break(doc, how):
         ]
     elif how == "rule found after building":
         stages[0]["Steps"][2]["NextStageValue"] = stages[0]["LifecycleAttrValue"]
+    elif how == "step that can never run":  # the Next stage step above the meeting
+        stages[0]["Steps"][1]["DisplaySequence"], stages[0]["Steps"][2]["DisplaySequence"] = 3, 2
+    elif how == "stage that never leads on":  # the meeting goes back to the call, never on to the Next stage step
+        stages[1]["Steps"][1]["SuccessStepNumber"] = stages[1]["Steps"][0]["OrchestrationStepNumber"]
     return doc
 
 
@@ -319,6 +323,17 @@ def _break(doc, how):
         (
             "rule found after building",
             ["$.Stages[0].Steps[2].NextStageValue: Step “Advance 1” moves to “01 - Stage 1”, which is this same stage"],
+        ),
+        (
+            "step that can never run",
+            ["$.Stages[0].Steps[1]: Step “Meeting 1” can never run: the step before it, “Advance 1”, moves"],
+        ),
+        (
+            "stage that never leads on",
+            [
+                "$.Stages[1]: Stage “Stage 2” never reaches its next stage or stop step (“Advance 2”)",
+                "$.Stages[1].Steps[2]: Step “Advance 2” can never run",
+            ],
         ),
     ],
 )

@@ -167,3 +167,19 @@ def test_the_report_costs_the_same_at_two_tree_sizes(designer):
             assert c.post(reverse("orchestration_import"), {"file": upload(json.dumps(doc))}).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1], counts
+
+
+def test_a_step_that_can_never_run_is_reported_like_any_rule(orchestration, designer):
+    document = json.loads(exported(orchestration))
+    steps = document["Stages"][0]["Steps"]
+    steps[1]["DisplaySequence"], steps[2]["DisplaySequence"] = 3, 2  # the Next stage step above the meeting
+    response = client_for(designer).post(reverse("orchestration_import"), {"file": upload(json.dumps(document))})
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "$.Stages[0].Steps[1]" in html
+    assert "Step “Meeting 1” can never run: the step before it, “Advance 1”, moves to another stage" in html
+    assert [s.name for s in Stage.objects.get(pk=orchestration.stages.first().pk).steps.all()] == [
+        "Call 1",
+        "Meeting 1",
+        "Advance 1",
+    ]

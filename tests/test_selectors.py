@@ -138,8 +138,10 @@ def test_an_import_validates_the_rows_it_wrote_exactly_as_they_read_back():
             "ObjectiveStatus": "NEW",
         }
     )
-    for position, step in enumerate(reversed(second["Steps"]), start=1):
+    # The other steps in reverse order, the Next stage step still last (so every step can run).
+    for position, step in enumerate(reversed(second["Steps"][:-1]), start=1):
         step["DisplaySequence"] = position
+    second["Steps"][-1]["DisplaySequence"] = len(second["Steps"])
     result = orchestration_import(document=changed, allow_incomplete=True)
     in_memory = result.orchestration
     read_back = selectors.orchestration_tree(document["OrchestrationNumber"])

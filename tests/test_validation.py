@@ -434,7 +434,10 @@ def test_long_chain_of_links_is_fine(db):
     ]
     for step, following in itertools.pairwise(chain):
         step.success_step = following
+    # The chain runs after the meeting and ends in the Stop step, so every step can run.
+    chain[-1].success_step = stage.steps.get(step_type=StepType.STOP)
     Step.objects.bulk_update(chain, ["success_step"])
+    stage.steps.filter(step_type=StepType.APPOINTMENT).update(success_step=chain[0])
     t = tree(orch)
     assert validate_orchestration(t) == []
     _link(step_of(t, 0, len(chain) + 2), "success_step", step_of(t, 0, 3))  # the last one back to the first
@@ -554,4 +557,7 @@ def test_completeness_codes_are_codes_the_validator_emits(orch):
     StepObjectiveAssociation.objects.filter(step__stage=stage1).delete()
     emitted |= set(codes(orch))
     emitted |= set(codes(build_orchestration(stages=0)))
+    no_stop = build_orchestration(stages=1)
+    Step.objects.filter(stage__orchestration=no_stop, step_type=StepType.STOP).delete()
+    emitted |= set(codes(no_stop))
     assert emitted >= COMPLETENESS_CODES

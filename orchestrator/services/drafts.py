@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from .. import selectors
 from ..models import (
     COMMON_STEP_SETTINGS,
     TYPE_SPECIFIC_SETTINGS,
@@ -333,9 +334,45 @@ def stage_create(*, orchestration: Orchestration, user, values: Mapping[str, Any
     return _create(Stage, orchestration, user, values)
 
 
-def stage_update(*, stage: Stage, user, expected_version: int, values: Mapping[str, Any]) -> Stage:
-    """Change a stage's name, description, lifecycle value or Outreach settings. Raises StaleEdit."""
-    return _update(stage, user, expected_version, values)
+def stage_update(
+    *, stage: Stage, user, expected_version: int, values: Mapping[str, Any], retarget_next_stage_steps: bool = False
+) -> Stage:
+    """Change a stage's name, description, lifecycle value or Outreach settings. Raises StaleEdit.
+
+    With `retarget_next_stage_steps`, a changed sales stage value is also
+    given to every Next stage step that moved to the old one
+    (`selectors.next_stage_steps_into`), in the same transaction and revision:
+    either the stage and all those steps change, or nothing does. The
+    returned stage's `retargeted_steps` lists the steps that changed.
+    """
+    # Unchanged, the value moves no step: an ordinary edit of the stage (its revision built from it alone).
+    # The stored value, not `stage`'s: a bound ModelForm has already put the new one on its instance.
+    # (Read before the lock: had it changed since, so would the version, and the edit is refused as stale.)
+    if retarget_next_stage_steps:
+        stored = Stage.objects.filter(pk=stage.pk).values_list("lifecycle_attr_value", flat=True).first()
+        retarget_next_stage_steps = values.get("lifecycle_attr_value", stored) != stored
+    if not retarget_next_stage_steps:
+        updated = _update(stage, user, expected_version, values)
+        updated.retargeted_steps = []
+        return updated
+    # The steps may live in other stages: the revision is built from the whole tree, not this stage alone.
+    with _changing(_orchestration_id(stage), user):
+        current = _locked(stage)
+        if current.version != expected_version:
+            raise StaleEdit(current)
+        old_value = current.lifecycle_attr_value  # read under the lock: what the steps still carry
+        _apply(current, values)
+        current.version += 1
+        _save(current)
+        current.retargeted_steps = []
+        if current.lifecycle_attr_value != old_value:
+            current.retargeted_steps = steps = selectors.next_stage_steps_into(current, value=old_value)
+            for step in steps:
+                step.next_stage_value = current.lifecycle_attr_value
+                step.version += 1
+                step.clean_fields(exclude=[f.name for f in Step._meta.fields if f.name != "next_stage_value"])
+            Step.objects.bulk_update(steps, ["next_stage_value", "version"])
+        return current
 
 
 def stage_delete(*, stage: Stage, user) -> DeletionSummary:

@@ -36,8 +36,10 @@ from ..validation import Problem, StageFacts, problems_by_stage
 _CROSS_STAGE_CODES = frozenset({"step.link_other_stage", "association.other_stage"})
 
 
-# The rules themselves: problems kept by an older version of validation.py are not this version's answer.
-_RULES = hashlib.sha256(Path(validation.__file__).read_bytes()).hexdigest()
+# The rules themselves: problems kept by an older version of the validation package are not this version's answer.
+_RULES = hashlib.sha256(
+    b"".join(path.read_bytes() for path in sorted(Path(validation.__file__).parent.glob("*.py")))
+).hexdigest()
 
 
 def facts_fingerprint(orch: Orchestration, facts: Sequence[StageFacts]) -> str:

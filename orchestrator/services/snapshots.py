@@ -14,6 +14,7 @@ from typing import Any
 from django.core import serializers
 from django.db.models import Model, Q
 
+from .. import selectors
 from ..models import Stage, StageObjective, Step, StepObjectiveAssociation, StepTask
 
 SNAPSHOT_FORMAT = 1
@@ -28,6 +29,9 @@ class DeletionSummary:
     kind: str
     name: str
     consequences: list[str] = field(default_factory=list)
+    # What stays but loses its target: Next stage steps of other stages that move to a deleted stage.
+    stranded: list[str] = field(default_factory=list)
+    stranded_value: str = ""
     # What `drafts.draft_restore` needs to undo the deletion (filled by the delete services).
     snapshot: dict[str, Any] = field(default_factory=dict)
 
@@ -60,7 +64,14 @@ def deletion_summary(obj: Model) -> DeletionSummary:
             lines.append(_plural(tasks, "step task"))
         if associations:
             lines.append(_plural(associations, SERVES_LINK))
-        return DeletionSummary("stage", obj.name, lines)
+        stranded = [step for step in selectors.next_stage_steps_into(obj) if step.stage_id != obj.pk]
+        return DeletionSummary(
+            "stage",
+            obj.name,
+            lines,
+            stranded=[f"“{step.name}” in stage “{step.stage.name}”" for step in stranded],
+            stranded_value=obj.lifecycle_attr_value if stranded else "",
+        )
     if isinstance(obj, StageObjective):
         steps = [a.step for a in obj.associations.select_related("step").order_by("step__display_sequence")]
         if steps:

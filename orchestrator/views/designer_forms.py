@@ -89,7 +89,7 @@ def conflict_rows(form: BaseForm, current: Model) -> list[dict[str, str]]:
     """The fields where the user's values differ from what the other person saved."""
     rows = []
     for name, field in form.fields.items():
-        if name == "version" or name not in form.cleaned_data:
+        if name == "version" or name in getattr(form, "option_fields", ()) or name not in form.cleaned_data:
             continue
         theirs, yours = getattr(current, name), form.cleaned_data[name]
         if theirs in (None, "") and yours in (None, ""):

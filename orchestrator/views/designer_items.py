@@ -131,6 +131,10 @@ def _dependents(kind: Kind, obj: Model, *, type_changed: bool = False) -> list[P
     return []
 
 
+def _names(objs) -> str:
+    return ", ".join(f"“{obj.name}”" for obj in objs)
+
+
 def _stage_id(obj: Model) -> int | None:
     """The stage an object (or a parent) belongs to; None for the orchestration itself."""
     if isinstance(obj, Orchestration):
@@ -238,6 +242,7 @@ def item_edit(request, number: str, kind: str, item: str):
                 user=request.user,
                 expected_version=form.cleaned_data["version"],
                 values=form.values,
+                **form.service_options,
             )
         except drafts.StaleEdit as exc:
             rows = conflict_rows(form, exc.current)
@@ -259,7 +264,9 @@ def item_edit(request, number: str, kind: str, item: str):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Saved {describe(updated)}.")
+            followers = getattr(updated, "retargeted_steps", [])
+            also = f" and the Next stage steps that move to it ({_names(followers)})" if followers else ""
+            messages.success(request, f"Saved {describe(updated)}{also}.")
             # A stage edit that renames it or changes its value falls back to the whole tree by itself.
             ctx = fragment_context(request, number, stages=[_stage_id(obj)], since=since)
             fresh = ctx["index"][updated.number]
@@ -267,6 +274,12 @@ def item_edit(request, number: str, kind: str, item: str):
             parts = [
                 Part(f"{kind.name}-view", {kind.name: fresh}),
                 *_dependents(kind, fresh, type_changed=type_changed),
+                # Rows in other stages that now name the new value.
+                *(
+                    Part("step-view", {"step": ctx["index"][s.number]}, oob="true")
+                    for s in followers
+                    if s.number in ctx["index"]
+                ),
             ]
             return respond(request, ctx, parts, focus=f"#{kind.name}-{item}-edit")
     return render_form(request, form, frame, status=422)
@@ -299,6 +312,8 @@ def item_delete(request, number: str, kind: str, item: str):
         ctx = designer_context(request, number)
         return respond(request, ctx, [removal(f"{kind.name}-{item}")], status=409, close_modal=True)
     removed = f" with {'; '.join(summary.consequences)}" if summary.consequences else ""
+    if summary.stranded:
+        removed += f"; Next stage steps that moved to “{summary.stranded_value}” now move to no stage"
     request.session[UNDO_KEY] = summary.snapshot  # the last deletion can be undone (journey 3)
     messages.success(request, f"Deleted {describe(obj)}{removed}.", extra_tags="undo")
     ctx = _after_change(request, number, getattr(obj, kind.parent), since)

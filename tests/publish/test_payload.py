@@ -110,7 +110,8 @@ oracle_ids = st.integers(min_value=1, max_value=10**18 - 1)
 small = st.integers(min_value=0, max_value=10_000)
 json_objects = st.dictionaries(st.text(_text_chars, min_size=1, max_size=10), st.integers() | st.text(max_size=10))
 
-# Step types other than NEXT_STAGE (every non-last stage gets one NEXT_STAGE step on top).
+# Step types that go on to the next step: every non-last stage ends with one NEXT_STAGE step and the
+# last with one STOP step (a step after either could never run).
 other_types = st.sampled_from(
     [
         StepType.TASK,
@@ -118,7 +119,6 @@ other_types = st.sampled_from(
         StepType.WAIT,
         StepType.FIELD_UPDATE,
         StepType.EMAIL_AUTOMATION,
-        StepType.STOP,
     ]
 )
 
@@ -146,9 +146,18 @@ def step_specs(draw):
         spec["field_update_json"] = json.dumps(draw(json_objects), ensure_ascii=False)
     if step_type == StepType.EMAIL_AUTOMATION:
         spec.update(email_template_id=draw(oracle_ids), wait_for_replies=draw(st.booleans()))
-    if step_type == StepType.STOP:
-        spec["exit_orchestration"] = draw(st.booleans())
     return spec
+
+
+@st.composite
+def stop_specs(draw):
+    return {
+        "step_type": StepType.STOP,
+        "name": draw(names),
+        "suggestion_text": draw(st.one_of(st.just(""), names)),
+        "allow_skip": draw(st.booleans()),
+        "exit_orchestration": draw(st.booleans()),
+    }
 
 
 @st.composite
@@ -158,6 +167,8 @@ def drafts(draw):
     for index in range(stage_count):
         objectives = draw(st.lists(st.tuples(names, descriptions), min_size=1, max_size=3))
         steps = draw(st.lists(step_specs(), min_size=1, max_size=4))
+        if index == stage_count - 1:
+            steps.append(draw(stop_specs()))
         stages.append(
             {
                 "name": draw(names),
@@ -222,11 +233,11 @@ def _create(spec) -> Orchestration:
             )
         for objective, step_index in zip(objectives, s["serves"], strict=True):
             StepObjectiveAssociation.objects.get_or_create(step=steps[step_index], objective=objective)
-        # Links only point forward from the first step, so they never form a loop.
+        # Links only point forward from the first step, so they never form a loop, and skip no step.
         if s["success_links"] and len(steps) > 1:
-            steps[0].success_step = steps[-1]
+            steps[0].success_step = steps[1]
             if s["failure_criteria"] is not None:
-                steps[0].failure_step = steps[1]
+                steps[0].failure_step = steps[-1]
                 steps[0].success_criteria = s["failure_criteria"]
             steps[0].save()
     return orch

@@ -45,13 +45,15 @@ def test_ids_the_reply_leaves_out_are_read_before_linking(strict):
     publish(orch)
     count = len(strict.requests)
     # a new step that another links to: its id is needed for the PATCH
+    # (before the Stop step, so that it can run)
     stage = orch.stages.get()
+    stage.steps.filter(step_type=StepType.STOP).update(display_sequence=4)
     new = Step.objects.create(
-        stage=stage, display_sequence=4, name="Follow-up", step_type=StepType.WAIT, days_to_wait=1
+        stage=stage, display_sequence=3, name="Follow-up", step_type=StepType.WAIT, days_to_wait=1
     )
-    call = Step.objects.get(stage=stage, step_type=StepType.TASK)
-    call.success_step = new
-    call.save()
+    meeting = Step.objects.get(stage=stage, step_type=StepType.APPOINTMENT)
+    meeting.success_step = new
+    meeting.save()
     original = strict.emulator.handle
 
     def stage_reply_without_children(method, path, query, headers, body):

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .models import (
+from ..models import (
     STEP_TYPE_SETTINGS,
     TYPE_SPECIFIC_SETTINGS,
     AssignedTo,
@@ -30,9 +30,14 @@ from .models import (
     StepTask,
     StepType,
 )
-from .models.numbers import NUMBER_MAX_LENGTH, number_problem
-from .models.orchestration import DESCRIPTION_MAX, NAME_MAX, SUGGESTION_MAX
-from .models.text import json_limit_problem
+from ..models.numbers import NUMBER_MAX_LENGTH, number_problem
+from ..models.orchestration import DESCRIPTION_MAX, NAME_MAX, SUGGESTION_MAX
+from ..models.text import json_limit_problem
+from . import flow
+from .wording import quote as _quote
+from .wording import step_label as _step_label
+from .wording import step_ref as _step_ref
+from .wording import type_label as _type_label
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ COMPLETENESS_CODES = frozenset(
         "stage.no_objective",
         "stage.no_step",
         "stage.missing_next_stage",
+        "stage.missing_stop",
         "objective.not_served",
     }
 )
@@ -88,33 +94,6 @@ SETTING_LABELS = {
     "failure_step": "a failure step",
     "success_criteria": "success criteria",
 }
-
-_SHOWN_NAME_MAX = 60
-
-
-def _quote(name: str, fallback: str) -> str:
-    """“Name” for messages; long names are shortened and blank ones replaced by the number."""
-    name = (name or "").strip()
-    if not name:
-        return f"{fallback} (unnamed)"
-    if len(name) > _SHOWN_NAME_MAX:
-        name = name[: _SHOWN_NAME_MAX - 1] + "…"
-    return f"“{name}”"
-
-
-def _type_label(step_type: str) -> str:
-    """The step type with its article, for sentences: "an email", "a wait"."""
-    label = StepType(step_type).label.lower()
-    return f"{'an' if label[0] in 'aeiou' else 'a'} {label}"
-
-
-def _step_label(step: Step) -> str:
-    return f"Step {_quote(step.name, step.number)}"
-
-
-def _step_ref(step: Step) -> str:
-    """The step as named inside a sentence."""
-    return f"step {_quote(step.name, step.number)}"
 
 
 def _is_blank(value) -> bool:
@@ -308,11 +287,18 @@ class _Checker:
                 sn,
             )
 
+        cycles = self.link_cycles(stage, steps)
+        # A loop of links decides where the stage's runs go: it is the one problem to fix first.
+        stage_flow = None if cycles else flow.StageFlow(steps)
+        if stage_flow and (exit_problem := flow.stage_exit_problem(label, stage_flow, is_last=is_last)):
+            self.add(exit_problem[0], exit_problem[1], "stage", sn, "", sn)
+
         for objective in objectives:
             self.check_objective(stage, objective)
-        cycles = self.link_cycles(stage, steps)
-        for step in steps:
+        for index, step in enumerate(steps):
             self.check_step(stage, step)
+            if stage_flow and step.pk not in stage_flow.reachable:
+                self.add("step.unreachable", stage_flow.why_unreachable(index), "step", step.number, "", sn)
             if step.pk in cycles:
                 names = ", ".join(_quote(s.name, s.number) for s in cycles[step.pk])
                 self.add(
