@@ -133,9 +133,7 @@ def test_an_unknown_sales_method_is_a_clear_refusal(monkeypatch, cx_server):
 def test_the_built_in_sandbox_serves_the_demo_catalogue():
     run = catalogue_refresh(connection_name="default")
     assert run.status == PublishRunStatus.DONE, run.message
-    templates = dict(
-        CatalogueEntry.objects.filter(kind=CatalogueKind.ACTIVITY_TEMPLATE).values_list("ref_id", "name")
-    )
+    templates = dict(CatalogueEntry.objects.filter(kind=CatalogueKind.ACTIVITY_TEMPLATE).values_list("ref_id", "name"))
     for template in (demo.CALL_TEMPLATE, demo.MEETING_TEMPLATE, demo.TASK_TEMPLATE):
         assert str(template) in templates
     assert len(templates) == len(demo.DEMO_ACTIVITY_TEMPLATES)
