@@ -10,7 +10,9 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from ..forms_catalogue import attach_pickers
 from ..models import Step
+from ..selectors_catalogue import designer_catalogue
 from .designer_support import TEMPLATE, describe
 
 BOOLEAN_STEP_FIELDS = ("allow_skip", "wait_for_replies", "exit_orchestration")
@@ -58,6 +60,8 @@ def render_form(
     extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The form fragment: 200 when opened, 422 with messages beside the fields, 409 with the conflict."""
+    if frame.kind in ("stage", "step", "step_task"):
+        attach_pickers(form, designer_catalogue(request))  # names for the ids: one query
     context = {
         "form": form,
         "frame": frame,
