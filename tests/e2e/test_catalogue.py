@@ -120,3 +120,34 @@ def test_axe_finds_nothing_serious_on_the_pickers(page, live_server, designer, o
     page.keyboard.press("ArrowDown")
     expect(page.locator("form.form-step").get_by_role("listbox")).to_be_visible()
     assert severe_violations(page) == []
+
+
+def test_a_stage_s_sales_stage_value_is_picked_from_the_sales_method_by_keyboard(page, live_server, designer, orch):
+    keyboard_login(page, live_server, designer)
+    page.goto(f"{live_server.url}/orchestrations/{orch.number}/")
+    page.keyboard.press("n")  # outside any list: adds a stage
+    form = page.locator("form.form-stage")
+    expect(form.get_by_label("Name", exact=True)).to_be_focused()
+    page.keyboard.type("Qualify")
+    page.keyboard.press("Tab")
+    value = form.get_by_role("combobox", name="Sales stage value")
+    expect(value).to_be_focused()
+    page.keyboard.type("qual")
+    expect(form.get_by_role("listbox").get_by_role("option", name="01 - Qualify")).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(value).to_have_value("01 - Qualify")
+    page.keyboard.press("Enter")  # saves
+    expect(page.get_by_role("button", name="Edit stage “Qualify”")).to_be_focused()
+    assert orch.stages.get(name="Qualify").lifecycle_attr_value == "01 - Qualify"
+
+
+def test_the_connections_page_refreshes_the_catalogue_and_passes_axe(page, live_server, login, publisher, orch):
+    login(publisher)
+    page.goto(f"{live_server.url}/connections/")
+    section = page.locator("#catalogue")
+    expect(section.locator("#catalogue-default")).to_contain_text("28")
+    assert severe_violations(page) == []
+    section.get_by_role("button", name="Refresh default").click()
+    expect(page.locator("#messages")).to_contain_text("Catalogue of default: Read 28 activity template(s)")
+    assert severe_violations(page) == []
