@@ -96,3 +96,13 @@ def test_the_demo_file_downloads(client, designer):
     response = client.get(reverse("catalogue_demo_file"))
     assert response["Content-Disposition"].startswith("attachment")
     assert json.loads(response.content) == demo.demo_catalogue_file()
+
+
+def test_the_admin_lists_the_catalogue_read_only(client, admin_user):
+    from orchestrator.services.catalogue import catalogue_refresh
+
+    catalogue_refresh(connection_name="default")
+    _login(client, admin_user)
+    html = client.get(reverse("admin:orchestrator_catalogueentry_changelist") + "?q=Qualification").content.decode()
+    assert "Qualification call" in html and "300100000010001" in html
+    assert client.get(reverse("admin:orchestrator_catalogueentry_add")).status_code == 403
