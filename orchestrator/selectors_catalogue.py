@@ -40,6 +40,7 @@ class Catalogue:
     connection_name: str
     entries: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)  # kind → id → (name, detail)
     stamp: str = ""
+    _stage_names: dict[str, tuple[str, str]] | None = field(default=None, repr=False)  # name → (id, detail)
 
     def knows_kind(self, kind: str) -> bool:
         return bool(self.entries.get(kind))
@@ -51,9 +52,11 @@ class Catalogue:
         text = str(value)
         known = self.entries.get(kind, {})
         if kind == CatalogueKind.SALES_STAGE:  # a stage refers to a sales stage by its name
-            for ref_id, (name, detail) in known.items():
-                if name == text:
-                    return Ref(ref_id, name, detail)
+            if self._stage_names is None:
+                self._stage_names = {name: (ref_id, detail) for ref_id, (name, detail) in known.items()}
+            if text in self._stage_names:
+                ref_id, detail = self._stage_names[text]
+                return Ref(ref_id, text, detail)
             return Ref("", text, "", unknown=bool(known))
         if text in known:
             name, detail = known[text]

@@ -24,7 +24,7 @@ import io
 import json
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..demo import DEMO_BUSINESS_UNIT_ID, DEMO_SALES_METHOD_ID
@@ -159,8 +159,16 @@ def _refresh(run: RemoteRun, journal: Journal, connection: Connection) -> None:
             PublishReason.REMOTE,
             f"Connection {connection.name} refused the read: {message} {unchanged}",
         )
-    with transaction.atomic():
-        _replace(connection.name, read, CatalogueSource.REST)
+    try:
+        with transaction.atomic():
+            _replace(connection.name, read, CatalogueSource.REST)
+    except IntegrityError:  # another refresh of this connection stored its entries in between
+        finish(
+            PublishRunStatus.FAILED,
+            PublishReason.CONFLICT,
+            f"Another refresh of connection {connection.name} stored the catalogue at the same time; "
+            "this one stored nothing. Refresh again if in doubt.",
+        )
     run.lines = [
         {"kind": kind, "count": len(refs), "names": [ref.name for ref in refs[:5]]} for kind, refs in read.items()
     ]

@@ -157,3 +157,18 @@ def test_an_unknown_connection_raises_before_anything_starts():
 def test_sales_method_ids_must_be_numbers():
     with pytest.raises(ConnectionConfigError, match="CX_SALES_METHOD_ID"):
         get_connection("default", {"CX_SALES_METHOD_ID": "1/../x"})
+
+
+def test_a_refresh_that_collides_with_another_stores_nothing_and_says_so(monkeypatch):
+    from django.db import IntegrityError
+
+    from orchestrator.services import catalogue as service
+
+    def collide(*args, **kwargs):
+        raise IntegrityError("duplicate key")
+
+    monkeypatch.setattr(service, "_replace", collide)
+    run = catalogue_refresh(connection_name="default")
+    assert (run.status, run.reason) == (PublishRunStatus.FAILED, PublishReason.CONFLICT)
+    assert "Another refresh" in run.message
+    assert remote_run_exit_code(run) == 3

@@ -8,7 +8,7 @@ for `publish`:
 
     0  refreshed (and the file stored)
     2  the file was refused (every bad row is printed with its line number; nothing stored)
-    3  another refresh of this connection is under way
+    3  another refresh of this connection stored the catalogue at the same time (this one stored nothing)
     5  the pod unavailable (after the retries), the credentials refused, the read refused,
        or the connection not configured (the catalogue is left as it was)
 """
@@ -28,7 +28,7 @@ class Command(BaseCommand):
     help = (
         "Refresh a CX Sales connection's reference catalogue (activity templates, sales stages) and optionally "
         "store a catalogue file (smart actions, e-mail templates, activities). Exit codes: 0 ok, 2 file refused, "
-        "3 another refresh under way, 5 pod unavailable, credentials refused or connection not configured."
+        "3 a simultaneous refresh stored first, 5 pod unavailable, credentials refused or connection not configured."
     )
 
     def add_arguments(self, parser):
