@@ -37,7 +37,7 @@ from ..models import (
 )
 from ..models.numbers import number_problem
 from ..roles import can_edit, can_rehearse
-from ..selectors_catalogue import Catalogue, designer_catalogue
+from ..selectors_catalogue import Catalogue, designer_catalogue, designer_catalogue_name
 from ..services import drafts
 from ..services import problems as problems_service
 from ..services import status as status_service
@@ -423,6 +423,8 @@ def _base_context(request: HttpRequest, orch: Orchestration, stages: list[Stage]
         "editable": can_edit(request.user) and orch.status != OrchestrationStatus.ARCHIVED,
         "archived": orch.status == OrchestrationStatus.ARCHIVED,
         "publish_url": publish_url,
+        # Whose reference catalogue the rows and pickers take their names from (the session's choice).
+        "catalogue_name": designer_catalogue_name(request),
         "step_bulk_form": forms.StepBulkForm(orchestration=orch, auto_id="bulk-%s"),
         "task_bulk_form": forms.StepTaskBulkForm(orchestration=orch, auto_id="bulk-%s"),
     }

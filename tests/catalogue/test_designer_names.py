@@ -149,6 +149,7 @@ def test_the_designer_uses_the_catalogue_chosen_for_the_session(designer_client,
     session.save()
     page = designer_client.get(reverse("designer", args=[orch.number])).content.decode()
     assert "Prod call" in page and "Discovery call" not in page
+    assert "<dt>Names from</dt><dd>the catalogue of prod" in page
 
 
 def _catalogue_queries(ctx):
