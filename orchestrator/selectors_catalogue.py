@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Max
 
 from .models import CatalogueEntry, CatalogueKind, RemoteRun
+from .models.catalogue import PLURALS
 from .models.remote import RemoteRunKind
 
 SESSION_KEY = "catalogue_connection"
@@ -108,7 +109,7 @@ class CatalogueSummary:
 
     @property
     def rows(self) -> list[tuple[str, int]]:
-        return [(label, self.counts.get(kind, 0)) for kind, label in CatalogueKind.choices]
+        return [(PLURALS[kind], self.counts.get(kind, 0)) for kind in CatalogueKind]
 
 
 def catalogue_overview(names: list[str]) -> dict[str, CatalogueSummary]:

@@ -29,6 +29,14 @@ class CatalogueKind(models.TextChoices):
     ACTIVITY = "activity", "Activity"
 
 
+PLURALS = {
+    CatalogueKind.ACTIVITY_TEMPLATE: "activity templates",
+    CatalogueKind.SALES_STAGE: "sales stages",
+    CatalogueKind.SMART_ACTION: "smart actions",
+    CatalogueKind.EMAIL_TEMPLATE: "e-mail templates",
+    CatalogueKind.ACTIVITY: "activities",
+}
+
 # Read from the pod's REST API; the others only come from an uploaded file.
 REST_KINDS = (CatalogueKind.ACTIVITY_TEMPLATE, CatalogueKind.SALES_STAGE)
 UPLOAD_KINDS = (CatalogueKind.SMART_ACTION, CatalogueKind.EMAIL_TEMPLATE, CatalogueKind.ACTIVITY)

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from ..demo import DEMO_BUSINESS_UNIT_ID, DEMO_SALES_METHOD_ID
 from ..models import CatalogueEntry, CatalogueKind, CatalogueSource, PublishReason, PublishRunStatus, RemoteRun
-from ..models.catalogue import REF_NAME_MAX, UPLOAD_KINDS
+from ..models.catalogue import PLURALS, REF_NAME_MAX, UPLOAD_KINDS
 from ..models.remote import RemoteRunKind
 from ..models.text import text_problem
 from ..remote import ConnectionConfigError, RemoteError, get_connection
@@ -60,8 +60,7 @@ class UploadResult:
 
     @property
     def summary(self) -> str:
-        labels = dict(CatalogueKind.choices)
-        return ", ".join(f"{count} {labels[kind].lower()}(s)" for kind, count in self.counts.items())
+        return ", ".join(f"{count} {PLURALS[kind]}" for kind, count in self.counts.items())
 
 
 def sales_method_of(connection: Connection) -> tuple[str, str]:

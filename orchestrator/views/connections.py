@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors_publish as selectors
 from ..models import CatalogueKind
+from ..models.catalogue import PLURALS
 from ..models.numbers import NUMBER_MAX_LENGTH, validate_public_number
 from ..selectors_catalogue import catalogue_overview, designer_catalogue_name
 from ..services.connection_check import check_connection
@@ -62,7 +63,7 @@ def connections_context(form: PullForm | None = None, request=None) -> dict:
         # Reference catalogue (issue 11): one summary per CX Sales connection, the designer's choice marked.
         "catalogues": [(info, catalogues[info.name]) for info in overview],
         "designer_catalogue": designer_catalogue_name(request) if request is not None else "default",
-        "catalogue_kinds": CatalogueKind.choices,
+        "catalogue_kinds": [PLURALS[kind].capitalize() for kind in CatalogueKind],
         "upload_form": CatalogueUploadForm(overview=overview, auto_id="catalogue-upload-%s"),
     }
 

@@ -58,7 +58,7 @@ def test_a_publisher_uploads_a_file(client, publisher):
     _login(client, publisher)
     upload = SimpleUploadedFile("c.json", json.dumps(demo.demo_catalogue_file()).encode(), "application/json")
     response = client.post(reverse("catalogue_upload"), {"connection": "default", "file": upload}, follow=True)
-    assert "stored 3 smart action(s), 4 e-mail template(s), 6 activity(s) from the file" in response.content.decode()
+    assert "stored 3 smart actions, 4 e-mail templates, 6 activities from the file" in response.content.decode()
     assert CatalogueEntry.objects.count() == 13
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from orchestrator.models.catalogue import PLURALS
 from orchestrator.remote import ConnectionConfigError
 from orchestrator.services.catalogue import CatalogueFileError, catalogue_refresh, catalogue_upload
 from orchestrator.services.publishing import EXIT_REFUSED, EXIT_UNAVAILABLE
@@ -69,7 +70,7 @@ class Command(BaseCommand):
         style = self.style.SUCCESS if summary["status"] == "done" else self.style.ERROR
         self.stdout.write(style(f"Catalogue refresh #{summary['run']}: {summary['message']}"))
         if "file" in summary:
-            stored = ", ".join(f"{count} {kind.replace('_', ' ')}(s)" for kind, count in summary["file"].items())
+            stored = ", ".join(f"{count} {PLURALS[kind]}" for kind, count in summary["file"].items())
             self.stdout.write(self.style.SUCCESS(f"Stored from the file: {stored}."))
         for problem in summary.get("file_problems", []):
             self.stdout.write(self.style.ERROR(problem))
