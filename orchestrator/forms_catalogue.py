@@ -53,8 +53,8 @@ class Picker:
         return bool(self.options)
 
 
-def attach_pickers(form: BaseForm, catalogue: Catalogue) -> None:
-    """Give each catalogue field of `form` its picker (options, the current value's name or flag)."""
+def attach_pickers(form: BaseForm, catalogue: Catalogue) -> BaseForm:
+    """Give each catalogue field of `form` its picker (options, the current value's name or flag); returns `form`."""
     for name, kind in PICKED_FIELDS.items():
         if name not in form.fields:
             continue
@@ -90,3 +90,4 @@ def attach_pickers(form: BaseForm, catalogue: Catalogue) -> None:
             if current is not None and current.unknown
             else ""
         )
+    return form

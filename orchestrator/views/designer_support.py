@@ -25,6 +25,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from .. import forms, selectors
+from ..forms_catalogue import attach_pickers
 from ..models import (
     CatalogueKind,
     Orchestration,
@@ -409,7 +410,9 @@ def _shown(request: HttpRequest, cached: DraftProblems | None, now: DraftProblem
     return None
 
 
-def _base_context(request: HttpRequest, orch: Orchestration, stages: list[Stage], index, status) -> dict[str, Any]:
+def _base_context(
+    request: HttpRequest, orch: Orchestration, stages: list[Stage], index, status, catalogue: Catalogue
+) -> dict[str, Any]:
     try:
         publish_url = reverse("publish_page", args=[orch.number])
     except NoReverseMatch:
@@ -426,7 +429,7 @@ def _base_context(request: HttpRequest, orch: Orchestration, stages: list[Stage]
         # Whose reference catalogue the rows and pickers take their names from (the session's choice).
         "catalogue_name": designer_catalogue_name(request),
         "step_bulk_form": forms.StepBulkForm(orchestration=orch, auto_id="bulk-%s"),
-        "task_bulk_form": forms.StepTaskBulkForm(orchestration=orch, auto_id="bulk-%s"),
+        "task_bulk_form": attach_pickers(forms.StepTaskBulkForm(orchestration=orch, auto_id="bulk-%s"), catalogue),
     }
 
 
@@ -453,7 +456,11 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
     catalogue = designer_catalogue(request)  # one query: the names the rows show
     if not page:
         index = _annotate(orch, stages, positions, now.count, comments, catalogue)
-        return {**_base_context(request, orch, stages, index, status), **state.panel(), "problem_state": state}
+        return {
+            **_base_context(request, orch, stages, index, status, catalogue),
+            **state.panel(),
+            "problem_state": state,
+        }
 
     orch.ui_label = describe(orch)
     # The row buttons' template (designer.html#row-actions): data-edit-step="…/ITEM-NUMBER/edit/", …
@@ -463,7 +470,7 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
         for action in ("edit", "delete")
     ]
     ctx = {
-        **_base_context(request, orch, stages, {}, status),
+        **_base_context(request, orch, stages, {}, status, catalogue),
         **state.panel(),
         "problem_state": state,
         "row_action_urls": row_action_urls,
@@ -537,14 +544,15 @@ def fragment_context(
         counts = cached.count if cached is not None else (lambda number: 0)
         total = _total(cached) if cached is not None else 0
     comments = status_service.open_comments_by_anchor(orch)
-    index = _annotate(orch, loaded, positions, counts, comments, designer_catalogue(request))
+    catalogue = designer_catalogue(request)
+    index = _annotate(orch, loaded, positions, counts, comments, catalogue)
 
     def current_hash() -> str:
         # The revision this write recorded; a write that made none (the admin): only the whole tree can say.
         return status_service.current_content_hash(orch) or content_hash(selectors.orchestration_tree(number))
 
     status = status_service.draft_status(orch, total, current_hash)
-    return {**_base_context(request, orch, loaded, index, status), **context}
+    return {**_base_context(request, orch, loaded, index, status, catalogue), **context}
 
 
 def _total(problems: DraftProblems) -> int:

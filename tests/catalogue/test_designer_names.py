@@ -176,3 +176,14 @@ def test_the_catalogue_costs_one_query_on_the_page_and_on_a_form_whatever_its_si
     # No absolute page budget is asserted elsewhere (tests/test_designer_queries.py compares 5 and 100
     # stages); the catalogue adds exactly one query, the same for an empty catalogue and 500 entries.
     assert counts[0] == counts[1]
+
+
+def test_the_bulk_bar_picks_the_activity_template_by_name(designer_client, orch, catalogue):
+    page = designer_client.get(reverse("designer", args=[orch.number])).content.decode()
+    assert 'id="bulk-activity_template_id-search" role="combobox"' in page
+    refused = designer_client.post(
+        reverse("step_tasks_bulk", args=[orch.number]), {"activity_template_id": OTHER_ID}, **HTMX
+    )
+    assert refused.status_code == 422
+    assert 'id="bulk-activity_template_id-search"' in refused.content.decode()
+    assert 'value="Proposal review" data-picker-search' in refused.content.decode()
