@@ -8,7 +8,7 @@ use the words of the interface, not the contract's attribute names.
 from django import forms
 from django.core.exceptions import ValidationError
 
-from . import forms_outreach
+from . import forms_json, forms_outreach
 from .models import (
     COMMON_STEP_SETTINGS,
     STEP_TYPE_SETTINGS,
@@ -27,13 +27,19 @@ from .models.text import parse_json_setting
 
 TEXTAREA = forms.Textarea(attrs={"rows": 2})
 
+# Oracle's only words for AssociationRank are "ranking used during association"; say that much, no more.
+RANK_HELP = (
+    "Oracle: the ranking used during association, i.e. when CX Sales associates a record with an "
+    "orchestration. Optional; leave it empty unless your CRM administrator gives you one."
+)
+
 LABELS = {
     "number": "Number",
     "name": "Name",
     "description": "Description",
     "object_code": "Object",
     "lifecycle_attribute_name": "Lifecycle attribute",
-    "association_rank": "Rank",
+    "association_rank": "Association rank",
     "lifecycle_attr_value": "Sales stage value",
     "step_type": "Type",
     "suggestion_text": "Suggestion for the rep",
@@ -43,14 +49,14 @@ LABELS = {
     "days_to_wait": "Days to wait",
     "hours_to_wait": "Hours to wait",
     "next_stage_value": "Next stage",
-    "field_update_json": "Field update (JSON)",
+    "field_update_json": "Field update",
     "grace_period": "Grace period (hours)",
     "allow_skip": "Allow skip",
     "wait_for_replies": "Wait for replies",
     "exit_orchestration": "Exit orchestration",
     "success_step": "On success, go to",
     "failure_step": "On failure, go to",
-    "success_criteria": "Success criteria (JSON)",
+    "success_criteria": "Success criteria",
     "activity_id": "Activity ID",
     "assigned_to": "Assigned to",
 }
@@ -111,6 +117,7 @@ class OrchestrationHeaderForm(VersionedForm):
         model = Orchestration
         fields = ("name", "description", "object_code", "lifecycle_attribute_name", "association_rank")
         labels = LABELS
+        help_texts = {"association_rank": RANK_HELP}
         widgets = {"description": TEXTAREA}
 
 
@@ -123,7 +130,8 @@ class StageForm(VersionedForm):
         fields = ("name", "lifecycle_attr_value", "description", *forms_outreach.STAGE_OUTREACH_FIELDS)
         labels = {**LABELS, **forms_outreach.STAGE_OUTREACH_LABELS}
         help_texts = {
-            "lifecycle_attr_value": "The value of the lifecycle attribute this stage mirrors.",
+            "lifecycle_attr_value": "The lifecycle attribute's value (e.g. the opportunity's sales stage) that"
+            " corresponds to this stage; Next-stage steps name it.",
             **forms_outreach.STAGE_OUTREACH_HELP,
         }
         widgets = {"description": TEXTAREA, "outreach_is_closed": forms_outreach.ClosingStageSelect}
@@ -146,24 +154,39 @@ class StepForm(VersionedForm):
     """Only the settings the chosen type uses; links pick from steps of the same stage.
 
     `step_type` decides the fields: a bound form uses the submitted type, so
-    switching the type re-renders the form with the right fields.
+    switching the type re-renders the form with the right fields. The JSON
+    settings are edited as attribute/value rows or as raw JSON (`forms_json`);
+    `attribute_suggestions` feeds the rows' attribute names (a <datalist>).
     """
 
     class Meta:
         model = Step
         fields = ("name", "step_type", *COMMON_STEP_SETTINGS, *TYPE_SPECIFIC_SETTINGS)
         labels = LABELS
-        field_classes = {"success_step": StepLinkField, "failure_step": StepLinkField}
+        field_classes = {
+            "success_step": StepLinkField,
+            "failure_step": StepLinkField,
+            "field_update_json": forms_json.JsonSettingField,
+            "success_criteria": forms_json.JsonSettingField,
+        }
         widgets = {
             "suggestion_text": TEXTAREA,
-            "field_update_json": TEXTAREA,
-            "success_criteria": TEXTAREA,
+            "field_update_json": forms_json.JsonRowsWidget,
+            "success_criteria": forms_json.JsonRowsWidget,
             "next_stage_value": forms.Select,
         }
 
     field_order = ("name", "step_type")
 
-    def __init__(self, *args, stage: Stage, step_type: str | None = None, type_switch_url: str = "", **kwargs):
+    def __init__(
+        self,
+        *args,
+        stage: Stage,
+        step_type: str | None = None,
+        type_switch_url: str = "",
+        attribute_suggestions=(),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         if step_type is None:
             step_type = (self.data.get(self.add_prefix("step_type")) if self.is_bound else None) or (
@@ -205,11 +228,25 @@ class StepForm(VersionedForm):
             if current and current not in dict(choices):
                 choices.append((current, f"{current} (no later stage mirrors it)"))
             self.fields["next_stage_value"].widget.choices = choices
+        suggestions = sorted({str(s) for s in attribute_suggestions if s}, key=str.casefold)
+        self.json_builders = {
+            name: forms_json.build(self, name, switch_url=type_switch_url, suggestions=suggestions)
+            for name in forms_json.JSON_SETTINGS
+            if name in self.fields
+        }
 
     def _clean_json(self, name: str, *, must_be_object: bool) -> str:
-        text = self.cleaned_data.get(name, "")
+        stored = getattr(self.instance, name, "") or ""
+        if self.json_builders[name].mode == forms_json.ROWS:
+            text, problem = forms_json.clean(self, name, stored)
+            if text is None:
+                raise ValidationError(problem)
+            return text
+        # The browser sends a text area's line breaks as CR LF: what was stored, unchanged, stays as stored.
+        text = (self.cleaned_data.get(name) or "").replace("\r\n", "\n")
         if not text.strip():
             return ""
+        text = stored if text.strip() == stored.strip() else text.strip()
         value, problem = parse_json_setting(text)
         if problem:
             raise ValidationError(f"This {problem}.")

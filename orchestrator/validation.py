@@ -344,8 +344,7 @@ class _Checker:
         if not served:
             self.add(
                 "objective.not_served",
-                f"{label} is not served by any step yet, so its status stays NEW; "
-                "tick it under “serves objective” on a step.",
+                f"{label} is not served by any step yet, so its status stays NEW; tick it under “Serves” on a step.",
                 "objective",
                 objective.number,
                 "",
@@ -606,7 +605,7 @@ class _Checker:
 
     def check_association(self, stage: Stage, step: Step, association: StepObjectiveAssociation) -> None:
         sn = stage.number
-        self.text_limits("association", association, f"The objective link of {_step_ref(step)}", sn, ())
+        self.text_limits("association", association, f"The “serves” link of {_step_ref(step)}", sn, ())
         objective = association.objective
         if objective.stage_id != stage.pk:
             other = self.stage_by_id.get(objective.stage_id)

@@ -83,8 +83,8 @@ def test_delete_with_children_is_one_line_that_counts_them(orch, designer):
     summary = changes.change_summary(before, document(orch))
     assert summary.texts == [
         # The steps (and the stage) after it close the gap: that is no move.
-        "Step “Call 1” removed, with 2 step tasks and 1 association.",
-        "Stage “Stage 2” removed, with 2 objectives, 3 steps, 2 step tasks and 2 associations.",
+        "Step “Call 1” removed, with 2 step tasks and 1 “serves” link.",
+        "Stage “Stage 2” removed, with 2 objectives, 3 steps, 2 step tasks and 2 “serves” links.",
     ]
 
 
@@ -156,10 +156,10 @@ def test_against_nothing_everything_is_added_and_the_reverse():
     orch = build_orchestration(stages=1)
     doc = document(orch)
     assert changes.change_summary(None, doc).texts == [
-        "Stage “Stage 1” added at position 1, with 2 objectives, 3 steps, 2 step tasks and 2 associations."
+        "Stage “Stage 1” added at position 1, with 2 objectives, 3 steps, 2 step tasks and 2 “serves” links."
     ]
     assert changes.change_summary(doc, None).texts == [
-        "Stage “Stage 1” removed, with 2 objectives, 3 steps, 2 step tasks and 2 associations."
+        "Stage “Stage 1” removed, with 2 objectives, 3 steps, 2 step tasks and 2 “serves” links."
     ]
 
 

@@ -125,7 +125,8 @@ ENDPOINTS = [
         _holds(
             lambda o, r: (
                 r.status_code == 204
-                and r["HX-Redirect"] == "/orchestrations/ORCH-BRAND-NEW/"
+                # at its "Add stage" slot, where the first stage's form opens (issue 11)
+                and r["HX-Redirect"] == "/orchestrations/ORCH-BRAND-NEW/#new-stage-ORCH-BRAND-NEW"
                 and Orchestration.objects.filter(number="ORCH-BRAND-NEW").exists()
             )
         ),
@@ -259,7 +260,7 @@ ENDPOINTS = [
         "objective_delete",
         lambda o: reverse("objective_delete", args=[o.number, objective(o).number]),
         lambda o: {},
-        _contains('hx-swap-oob="delete"', "Deleted objective “Objective 1.1” with 1 association"),
+        _contains('hx-swap-oob="delete"', "Deleted objective “Objective 1.1” with 1 “serves” link"),
     ),
     Endpoint(
         "step_delete",

@@ -53,7 +53,9 @@ def test_problems_are_listed_per_stage_with_anchors_the_page_gives(designer_clie
 def test_a_viewer_gets_the_page_without_any_edit_control(viewer_client, orch):
     body = viewer_client.get(reverse("designer", args=[orch.number])).content.decode()
     main = body[body.index("<main") :]
-    assert "<button" not in main
+    # Only reading aids: a disclosure button per stage, collapse and expand all (never an edit control).
+    buttons = re.findall(r"<button[^>]*>", main)
+    assert len(buttons) == 2 + 2 and all("data-stage-toggle" in b or "data-collapse-all" in b for b in buttons)
     assert "<input" not in main and "<select" not in main
     assert "hx-post" not in main and "data-sortable" not in main
     assert "Serves: Objective 1.1" in main
@@ -152,7 +154,34 @@ def test_an_added_item_is_appended_to_its_list_and_focused(designer_client, orch
         r">\s+<", "><", body
     )
     assert f"#step-{new.number}-edit" in response["HX-Trigger-After-Settle"]
-    assert '<div id="messages" hx-swap-oob="innerHTML"><p class="message message-success">Added step “Email”.' in (body)
+    toast = re.sub(r">\s+<", "><", body).split('<div id="messages" hx-swap-oob="innerHTML">', 1)[1]
+    assert toast.startswith('<div class="toast toast-success" data-toast><p class="toast-text">Added step “Email”.')
+
+
+def _squeezed(response) -> str:
+    return re.sub(r">\s+<", "><", response.content.decode())
+
+
+def test_a_deletion_toast_carries_its_undo_and_errors_go_to_the_assertive_region(designer_client, orch):
+    call = _call(orch)
+    body = _squeezed(designer_client.post(reverse("step_delete", args=[orch.number, call.number]), **HTMX))
+    notes = body.split('<div id="messages" hx-swap-oob="innerHTML">', 1)[1]
+    assert notes.startswith('<div class="toast toast-success" data-toast><p class="toast-text">Deleted step “Call 1”')
+    undo = reverse("designer_undo", args=[orch.number])
+    assert f'hx-post="{undo}" hx-swap="none" data-undo>Undo</button>' in notes
+    assert 'id="alerts"' not in body  # nothing went wrong: the error region is left as it is
+    # A second undo has nothing to undo: an error toast, in the role=alert region only.
+    designer_client.post(undo, **HTMX)
+    body = _squeezed(designer_client.post(undo, **HTMX))
+    alerts = body.split('<div id="alerts" hx-swap-oob="innerHTML">', 1)[1]
+    assert alerts.startswith('<div class="toast toast-error" data-toast><p class="toast-text">There is nothing to undo')
+    assert 'id="messages"' not in body
+
+
+def test_an_answer_without_messages_leaves_the_toasts_alone(designer_client, orch):
+    call = _call(orch)
+    body = designer_client.get(reverse("step_edit", args=[orch.number, call.number]), **HTMX).content.decode()
+    assert 'id="messages"' not in body and 'id="alerts"' not in body
 
 
 def test_a_deletion_closes_the_dialog_and_moves_the_focus_to_the_next_row(designer_client, orch):

@@ -398,7 +398,7 @@ def test_import_creates_a_new_orchestration(document, designer):
     assert result.created
     assert result.counts == {"stages": 3, "objectives": 6, "steps": 9, "step_tasks": 6, "associations": 6}
     assert result.summary() == (
-        f"{new['OrchestrationNumber']} (3 stages, 6 objectives, 9 steps, 6 step tasks, 6 objective links)"
+        f"{new['OrchestrationNumber']} (3 stages, 6 objectives, 9 steps, 6 step tasks, 6 “serves” links)"
     )
     assert result.warnings == []
     assert dumps_document(export(new["OrchestrationNumber"])) == dumps_document(new)

@@ -216,7 +216,7 @@ def test_delete_closes_the_gap_and_summarises_the_cascade(orch, designer):
         "2 objectives: “Objective 1.1”, “Objective 1.2”",
         "3 steps: “Call 1”, “Meeting 1”, “Advance 1”",
         "2 step tasks",
-        "2 associations",
+        "2 “serves” links",
     ]
     assert _sequences(orch.stages) == [1, 2]
     assert not StepTask.objects.filter(step__stage_id=first.pk).exists()
@@ -228,7 +228,7 @@ def test_deletion_summary_of_a_step_names_links_and_served_objectives(stage, des
     summary = drafts.deletion_summary(call)
     assert summary.consequences == [
         "2 step tasks",
-        "1 association: stops serving “Objective 1.1”",
+        "1 “serves” link: stops serving “Objective 1.1”",
         "links from “Meeting 1” are cleared",
     ]
     drafts.step_delete(step=call, user=designer)

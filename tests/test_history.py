@@ -8,6 +8,7 @@ its objectives, steps, step tasks, associations and links, under the same
 numbers — and is itself a revision.
 """
 
+import hashlib
 import json
 
 import pytest
@@ -214,7 +215,7 @@ def test_restoring_an_old_revision_brings_back_a_deleted_stage_with_its_children
     assert history.compare_with_current(restore, selectors.orchestration_tree(orch.number)).count == 0
     assert history.change_summary(json.loads(revisions(orch)[-2].document), json.loads(restore.document)).texts == [
         "Stage renamed: “Later edit” → “Stage 1”.",
-        "Stage “Stage 2” added at position 2, with 2 objectives, 3 steps, 2 step tasks and 2 associations.",
+        "Stage “Stage 2” added at position 2, with 2 objectives, 3 steps, 2 step tasks and 2 “serves” links.",
     ]
 
 
@@ -280,3 +281,41 @@ def test_a_one_stage_edit_builds_its_revision_from_that_stage_alone_and_gets_it_
     drafts.stage_move(stage=third, user=designer, position=1)
     assert whole_tree != []
     assert Revision.objects.filter(orchestration=orch).order_by("-number").first().document == export(orch)
+
+
+def _reshaped(document: dict) -> dict:
+    """The document with a stage dropped, a step removed, steps reordered and a link retargeted."""
+    document = json.loads(json.dumps(document))
+    document["Stages"].pop(1)
+    stage = document["Stages"][0]
+    stage["StageName"] = "Renamed in the file"
+    stage["Steps"].reverse()
+    stage["StepTasks"] = stage.get("StepTasks", [])[:1]
+    return document
+
+
+def test_an_imports_revision_is_exactly_what_the_database_holds_without_reading_the_tree_back(orch, admin_user):
+    """The import hands the tree it built to its revision (issue 13: re-import in well under a second)."""
+    first = orchestration_import(
+        document=renumbered(orchestration_document(selectors.orchestration_tree(orch.number)), "-R"), user=admin_user
+    ).orchestration
+    assert revisions(first)[-1].document == export(first)
+    assert revisions(first)[-1].problem_count == 0
+    reshaped = _reshaped(json.loads(export(first)))
+    orchestration_import(document=reshaped, user=admin_user, draft=True)  # an unfinished draft is fine here
+    latest = revisions(first)[-1]
+    assert latest.document == export(first)
+    assert latest.content_hash == hashlib.sha256(latest.document.encode()).hexdigest()
+    assert latest.tree_revision == Orchestration.objects.get(pk=first.pk).tree_revision
+
+
+def test_a_write_after_an_import_in_the_same_action_is_in_its_revision(orch, designer):
+    document = renumbered(orchestration_document(selectors.orchestration_tree(orch.number)), "-W")
+    with history.revision_scope(user=designer, action=RevisionAction.PULL):
+        imported = orchestration_import(document=document, user=designer, draft=True).orchestration
+        stage = first_stage(imported)
+        drafts.stage_update(stage=stage, user=designer, expected_version=stage.version, values={"name": "After"})
+    latest = revisions(imported)[-1]
+    assert latest.action == RevisionAction.PULL
+    assert latest.document == export(imported)
+    assert '"StageName": "After"' in latest.document

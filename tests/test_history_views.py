@@ -48,7 +48,7 @@ def test_the_history_lists_revisions_approvals_publishes_and_comments_in_time_or
     positions = [html.index(mark) for mark in marks]
     assert positions == sorted(positions)
     assert "Stage renamed: “Stage 1” → “Qualify”." in html
-    assert "Stage “Stage 2” removed, with 2 objectives, 3 steps, 2 step tasks and 2 associations." in html
+    assert "Stage “Stage 2” removed, with 2 objectives, 3 steps, 2 step tasks and 2 “serves” links." in html
     assert "This is the current draft." in html
     assert reverse("revision", args=[orchestration.number, 1]) in html
 

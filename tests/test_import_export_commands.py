@@ -208,7 +208,7 @@ def test_round_trip_is_byte_identical_with_unicode_and_maximum_lengths(tmp_path)
 
     out, err = run_import(path, "--replace")  # replaces the draft with itself
     assert out.startswith(f"Replacing the draft {orch.number}: 0 change(s).\nImported {orch.number} (2 stages")
-    assert "(2 stages, 3 objectives, 7 steps, 2 step tasks, 4 objective links)" in out
+    assert "(2 stages, 3 objectives, 7 steps, 2 step tasks, 4 “serves” links)" in out
     assert "replaced the existing draft" in out and err == ""
     assert export_text(orch.number) == first
 
@@ -366,7 +366,7 @@ def test_allow_incomplete_imports_with_warnings(tmp_path, existing):
     stderr = refused_import(path)
     assert "$.Stages[1].StageObjectives[0]: Objective “Objective 2.1” in stage “Stage 2” is not served" in stderr
     out, err = run_import(path, "--allow-incomplete", "--replace")
-    assert "Imported ORCH-KEEP (3 stages, 6 objectives, 9 steps, 6 step tasks, 5 objective links)" in out
+    assert "Imported ORCH-KEEP (3 stages, 6 objectives, 9 steps, 6 step tasks, 5 “serves” links)" in out
     assert err.startswith("warning: $.Stages[1].StageObjectives[0]: Objective “Objective 2.1”")
 
 

@@ -83,9 +83,12 @@ def test_the_create_form_suggests_an_unused_number(designer_client):
 def test_create_without_htmx_redirects_to_the_designer(designer_client):
     data = {"number": "ORCH-PLAIN", "name": "Plain", "object_code": "Lead", "lifecycle_attribute_name": "Status"}
     response = designer_client.post(reverse("orchestration_create"), data)
-    assert response.status_code == 302 and response["Location"] == reverse("designer", args=["ORCH-PLAIN"])
-    page = designer_client.get(response["Location"]).content.decode()
+    # At the "Add stage" slot: designer.js opens its form there with the focus in the first field.
+    designer = reverse("designer", args=["ORCH-PLAIN"])
+    assert response.status_code == 302 and response["Location"] == f"{designer}#new-stage-ORCH-PLAIN"
+    page = designer_client.get(designer).content.decode()
     assert "Created Plain (ORCH-PLAIN). Add its first stage." in page
+    assert '<div id="new-stage-ORCH-PLAIN" class="add-slot">' in page
 
 
 def test_create_refuses_a_taken_number_beside_the_field(designer_client, three):

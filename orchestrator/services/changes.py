@@ -29,7 +29,7 @@ HEADER_LABELS = {
     "OrchestrationDescription": "Description",
     "ObjectCode": "Object",
     "LifecycleAttributeName": "Lifecycle attribute",
-    "AssociationRank": "Rank",
+    "AssociationRank": "Association rank",
 }
 STAGE_LABELS = {"StageDescription": "Description", "LifecycleAttrValue": "Sales stage value"}
 OBJECTIVE_LABELS = {"ObjectiveDescription": "Description"}
@@ -316,7 +316,7 @@ class _Comparison:
         steps = side.order.get(("step", stage_number), [])
         tasks = sum(len(side.order.get(("step task", s), [])) for s in steps)
         pairs = sum(1 for stage in side.pairs.values() if stage == stage_number)
-        return [(len(objectives), "objective"), (len(steps), "step"), (tasks, "step task"), (pairs, "association")]
+        return [(len(objectives), "objective"), (len(steps), "step"), (tasks, "step task"), (pairs, "“serves” link")]
 
     def stages(self) -> None:
         old, new = self.old.stages, self.new.stages
@@ -370,7 +370,7 @@ class _Comparison:
     def _step_contents(self, side: _Side, step_number: str) -> list[tuple[int, str]]:
         tasks = len(side.order.get(("step task", step_number), []))
         pairs = sum(1 for step, _ in side.pairs if step == step_number)
-        return [(tasks, "step task"), (pairs, "association")]
+        return [(tasks, "step task"), (pairs, "“serves” link")]
 
     def children(self, what: str, old: dict, new: dict, name_key: str, labels: dict[str, str]) -> None:
         """Objectives or steps: added, removed, renamed, moved (within or between stages), changed."""

@@ -73,6 +73,10 @@ class _Scope:
     # the revision then rebuilds just them from the previous one. None: rebuild the whole document.
     stage_ids: set[int] | None = None
     began: bool = False
+    # (tree, problem count) of the draft as its last write left it, when that write built the tree in
+    # memory anyway (an import): the revision then neither reads the tree back nor validates it again.
+    # Any later write in the scope forgets it (`before_change`).
+    written: tuple[Orchestration, int] | None = None
 
 
 _current: ContextVar["_Scope | None"] = ContextVar("orchestrator_revision_scope", default=None)
@@ -134,6 +138,13 @@ def revision_scope(
         _current.reset(token)
 
 
+def written_tree(tree: Orchestration, problem_count: int) -> None:
+    """The last write of the current scope built the whole tree in memory and validated it (an import)."""
+    scope = _current.get()
+    if scope is not None:
+        scope.written = (tree, problem_count)
+
+
 def before_change(orchestration_id: int, *, new: bool = False) -> None:
     """Called by every write once it holds the row lock, before it changes the tree.
 
@@ -142,6 +153,8 @@ def before_change(orchestration_id: int, *, new: bool = False) -> None:
     draft was just created, it has no earlier content.
     """
     scope = _current.get()
+    if scope is not None:
+        scope.written = None  # a write after the one that built the tree: read it back after all
     if scope is None or scope.began:
         return
     scope.orchestration_id = scope.orchestration_id or orchestration_id
@@ -174,7 +187,12 @@ def _record(scope: _Scope) -> Revision | None:
         scope.latest = _latest(scope.orchestration_id)
     latest = scope.latest
     built = _one_stage_content(scope, latest) if scope.stage_ids and latest is not None else None
-    if built is None:
+    if built is None and scope.written is not None:
+        tree, problem_count = scope.written
+        document, text, digest = content_of(tree)
+        tree_revision = Orchestration.objects.values_list("tree_revision", flat=True).get(pk=scope.orchestration_id)
+        compared = (json.loads(latest.document), document) if latest is not None else None
+    elif built is None:
         tree = _tree(scope.orchestration_id)
         document, text, digest = content_of(tree)
         problem_count, tree_revision = len(validate_orchestration(tree)), tree.tree_revision

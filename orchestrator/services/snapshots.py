@@ -36,6 +36,10 @@ def _names(objs: Iterable[Model], attr: str = "name") -> str:
     return ", ".join(f"“{getattr(o, attr)}”" for o in objs)
 
 
+# A step serves an objective: the interface calls the association by that one word everywhere.
+SERVES_LINK = "“serves” link"
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -55,12 +59,12 @@ def deletion_summary(obj: Model) -> DeletionSummary:
         if tasks:
             lines.append(_plural(tasks, "step task"))
         if associations:
-            lines.append(_plural(associations, "association"))
+            lines.append(_plural(associations, SERVES_LINK))
         return DeletionSummary("stage", obj.name, lines)
     if isinstance(obj, StageObjective):
         steps = [a.step for a in obj.associations.select_related("step").order_by("step__display_sequence")]
         if steps:
-            lines.append(f"{_plural(len(steps), 'association')}: no longer served by {_names(steps)}")
+            lines.append(f"{_plural(len(steps), SERVES_LINK)}: no longer served by {_names(steps)}")
         return DeletionSummary("objective", obj.name, lines)
     if isinstance(obj, Step):
         tasks = obj.tasks.count()
@@ -73,7 +77,7 @@ def deletion_summary(obj: Model) -> DeletionSummary:
         if tasks:
             lines.append(_plural(tasks, "step task"))
         if objectives:
-            lines.append(f"{_plural(len(objectives), 'association')}: stops serving {_names(objectives)}")
+            lines.append(f"{_plural(len(objectives), SERVES_LINK)}: stops serving {_names(objectives)}")
         if linking:
             lines.append(f"links from {_names(linking)} are cleared")
         return DeletionSummary("step", obj.name, lines)

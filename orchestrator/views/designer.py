@@ -13,6 +13,7 @@ from ..services.orchestrations import orchestration_update
 from .designer_forms import (
     FormFrame,
     add_service_errors,
+    conflict_author,
     conflict_message,
     conflict_rows,
     rebound_on,
@@ -86,10 +87,18 @@ def orchestration_header_edit(request, number: str):
             )
         except drafts.StaleEdit as exc:
             rows = conflict_rows(form, exc.current)
-            messages.warning(request, conflict_message(exc.current))
+            author = conflict_author(request, exc.current)
+            messages.warning(request, conflict_message(author, exc.current))
             form = _header_form(exc.current, rebound_on(request.POST, exc.current))
             form.is_valid()
-            return render_form(request, form, frame, status=409, conflict=rows)
+            return render_form(
+                request,
+                form,
+                frame,
+                status=409,
+                conflict=rows,
+                extra={"conflict_author": author},
+            )
         except drafts.DraftConflict as exc:
             form.add_error(None, str(exc))
             return render_form(request, form, frame, status=409)

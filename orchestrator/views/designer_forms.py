@@ -8,12 +8,11 @@ from django.db.models import Model
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
-from django.template.loader import render_to_string
 
 from ..forms_catalogue import attach_pickers
-from ..models import Step
+from ..models import Orchestration, Revision, Step
 from ..selectors_catalogue import designer_catalogue
-from .designer_support import TEMPLATE, describe
+from .designer_support import TEMPLATE, describe, messages_oob, orchestration_of
 
 BOOLEAN_STEP_FIELDS = ("allow_skip", "wait_for_replies", "exit_orchestration")
 
@@ -72,7 +71,7 @@ def render_form(
     }
     response = render(request, f"{TEMPLATE}#item-form", context, status=status)
     if status != 200:  # a refusal may come with a message (a conflict does): show it now
-        response.content += render_to_string(f"{TEMPLATE}#messages-oob", {}, request).encode()
+        response.content += messages_oob(request).encode()
     return response
 
 
@@ -117,5 +116,41 @@ def rebound_on(data: QueryDict, current: Model) -> QueryDict:
     return data
 
 
-def conflict_message(current: Model) -> str:
-    return f"Someone else saved {describe(current)} while you were editing."
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def conflict_author(request: HttpRequest, current: Model) -> str:
+    """Who saved over the edit, in words: "Ana Díaz", "You (in another tab or window)", or "Someone else".
+
+    The writers are the authors of the revisions made after the tree revision the page showed
+    (designer.js sends it with every request); the draft's last writer when the page did not say.
+    """
+    orch = current if isinstance(current, Orchestration) else orchestration_of(current)
+    shown = request.headers.get("X-Designer-Revision", "")
+    authors = []
+    if shown.isdigit():
+        revisions = (
+            Revision.objects.filter(orchestration_id=orch.pk, tree_revision__gt=int(shown))
+            .select_related("author")
+            .order_by("-number")[:20]
+        )
+        for revision in revisions:
+            if revision.author is not None and revision.author not in authors:
+                authors.append(revision.author)
+    if not authors:
+        writer = Orchestration.objects.filter(pk=orch.pk).select_related("updated_by").first()
+        if writer is not None and writer.updated_by is not None:
+            authors = [writer.updated_by]
+    names = [
+        "You (in another tab or window)" if author.pk == request.user.pk else _person(author) for author in authors[:3]
+    ]
+    if not names:
+        return "Someone else"
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def conflict_message(author: str, current: Model) -> str:
+    return f"{author} saved {describe(current)} while you were editing."

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,7 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
-from .. import forms, selectors
+from .. import forms, json_rows, selectors
 from ..forms_catalogue import attach_pickers
 from ..models import (
     CatalogueKind,
@@ -212,7 +213,12 @@ def step_summary(step: Step, catalogue: Catalogue | None = None) -> list[str]:
         ]
         facts.append("waits " + " ".join(parts) if parts else "no duration yet")
     elif kind == StepType.FIELD_UPDATE:
-        facts.append("field update set" if step.field_update_json else "no field update yet")
+        if not step.field_update_json:
+            facts.append("no field update yet")
+        else:  # what it sets, in words where the rows can read it (JSON they cannot is "set", see the form)
+            facts.append(
+                f"sets {pairs}" if (pairs := json_rows.summary(step.field_update_json)) else "field update set"
+            )
     elif kind == StepType.EMAIL_AUTOMATION:
         facts.append(
             ref_fact("email template", catalogue, CatalogueKind.EMAIL_TEMPLATE, step.email_template_id)
@@ -223,6 +229,8 @@ def step_summary(step: Step, catalogue: Catalogue | None = None) -> list[str]:
             facts.append("waits for replies")
     elif kind == StepType.STOP and step.exit_orchestration:
         facts.append("exits the orchestration")
+    if step.success_criteria and (pairs := json_rows.summary(step.success_criteria)):
+        facts.append(f"succeeds when {pairs}")
     if step.allow_skip:
         facts.append("may be skipped")
     return facts
@@ -607,8 +615,7 @@ def respond(
         if state.panel_changed():
             html.append(render_part(request, ctx, Part("problems", oob="true")))
         html.append(render_part(request, ctx, Part("badges", {"badges": state.badges()}, oob="true")))
-    # innerHTML keeps the role=status element itself, so screen readers announce the new text.
-    html.append(render_to_string(f"{TEMPLATE}#messages-oob", ctx, request))
+    html.append(messages_oob(request, ctx["o"].number if ctx.get("o") else ""))
     response = HttpResponse("".join(html), status=status)
     events: dict[str, Any] = {}
     if close_modal:  # first: closing a dialog gives focus back to its opener, then we move it on
@@ -622,6 +629,29 @@ def respond(
     if retarget:
         response["HX-Retarget"] = retarget
     return response
+
+
+def messages_oob(request: HttpRequest, number: str = "") -> str:
+    """The request's messages as toasts, out of band: errors in the assertive region, the rest in the polite one.
+
+    innerHTML keeps each live region itself, so screen readers announce the new
+    text; a region with nothing new is left alone (an answer without messages,
+    opening a form say, must not take away the Undo of the deletion before it).
+    With `number`, a deletion's message carries its Undo button.
+    """
+    found = list(messages.get_messages(request))
+    if not found:
+        return ""
+    try:
+        undo_url = reverse("designer_undo", args=[number]) if number else ""
+    except NoReverseMatch:  # a number stored before numbers were checked: no Undo rather than a 500
+        undo_url = ""
+    ctx = {
+        "alerts": [m for m in found if m.level_tag == "error"],
+        "notes": [m for m in found if m.level_tag != "error"],
+        "undo_url": undo_url,
+    }
+    return render_to_string(f"{TEMPLATE}#messages-oob", ctx, request)
 
 
 def not_htmx(request: HttpRequest, number: str, anchor: str = ""):

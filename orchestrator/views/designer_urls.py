@@ -8,7 +8,7 @@ share one set of views; the URL names say the kind (`step_edit`,
 
 from django.urls import path
 
-from . import designer, designer_items, designer_steps, orchestrations
+from . import designer, designer_items, designer_steps, diagram, orchestrations
 
 ORCH = "orchestrations/<number:number>/"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path(ORCH + "archive/", orchestrations.orchestration_archive, name="orchestration_archive"),
     path(ORCH + "restore/", orchestrations.orchestration_restore, name="orchestration_restore"),
     path(ORCH + "header/", designer.orchestration_header, name="orchestration_header"),
+    path(ORCH + "diagram/", diagram.diagram, name="diagram"),
+    path(ORCH + "diagram/stages/<number:item>/", diagram.diagram_stage, name="diagram_stage"),
     path(ORCH + "header/edit/", designer.orchestration_header_edit, name="orchestration_header_edit"),
     path(ORCH + "undo/", designer_items.designer_undo, name="designer_undo"),
     path(ORCH + "steps/bulk/", designer_steps.steps_bulk, name="steps_bulk"),

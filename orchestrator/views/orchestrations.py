@@ -86,7 +86,8 @@ def orchestration_create(request):
             add_service_errors(form, exc)
         else:
             messages.success(request, f"Created {orch.name} ({orch.number}). Add its first stage.")
-            return _go(request, reverse("designer", args=[orch.number]))
+            # The designer opens its "Add stage" form at this anchor, the focus in the first field.
+            return _go(request, reverse("designer", args=[orch.number]) + f"#new-stage-{orch.number}")
     if request.htmx:
         return render(request, f"{TEMPLATE}#create-form", {"form": form}, status=422)
     return render(request, TEMPLATE, {"create_form": form, **_empty_list()}, status=422)
@@ -126,7 +127,7 @@ def _status_change(request, number: str, service, done: str) -> HttpResponse:
     if request.htmx:
         orch.draft_status = list_statuses([orch]).get(orch.pk)
         row = render_to_string(f"{TEMPLATE}#row", {"o": orch}, request)
-        return HttpResponse(row + render_to_string(f"{TEMPLATE}#messages-oob", {}, request))
+        return HttpResponse(row + render_to_string("base.html#messages", {"oob": True}, request))
     return redirect("orchestration_list")
 
 

@@ -7,8 +7,10 @@
  * - reordering: SortableJS drags, move buttons and Alt+arrow keys all move the
  *   row in the page and post the list's full new order to the same endpoint;
  * - problem links that open the right form and focus the field concerned;
- * - bulk selection counts;
- * - each row's buttons, copied from the page's one <template id="row-actions">;
+ * - bulk selection counts (the bar shows only while something is ticked);
+ * - stages that collapse (kept in localStorage) and the stage jump list;
+ * - each row's buttons (Edit and a "⋯" menu button), copied from the page's one <template id="row-actions">,
+ *   and the one row menu (move up, move down, delete) they open;
  * - the revision of the problems on screen, sent with every request so the
  *   server answers only the badges and panel that differ from it.
  * After a request, whatever its swaps, the work above runs once, and only the
@@ -35,12 +37,7 @@
   }
 
   function say(text, level = "error") {
-    const box = document.getElementById("messages");
-    if (!box) return;
-    const p = document.createElement("p");
-    p.className = `message message-${level}`;
-    p.textContent = text;
-    box.replaceChildren(p);
+    window.orchestratorToasts?.show(text, level); // static/js/toasts.js, loaded by base.html
   }
 
   // ---------------------------------------------------------------- server events
@@ -99,16 +96,15 @@
       const number = span.closest("li.item")?.dataset.number || "";
       const safe = !span.hasAttribute("data-no-urls") && SAFE_NUMBER.test(number) && !RESERVED.has(number.toLowerCase());
       const buttons = template.content.cloneNode(true);
-      const [edit, up, down, remove] = buttons.children;
+      const [edit, more] = buttons.children;
       edit.id = `${kind}-${number}-edit`;
       edit.setAttribute("aria-label", `Edit ${label}`);
-      up.setAttribute("aria-label", `Move ${label} up`);
-      down.setAttribute("aria-label", `Move ${label} down`);
-      remove.setAttribute("aria-label", `Delete ${label}`);
+      more.id = `${kind}-${number}-more`;
+      more.setAttribute("aria-label", `More actions for ${label}`);
       if (safe) {
         edit.dataset.url = template.getAttribute(`data-edit-${kind}`).replace("ITEM-NUMBER", number);
         edit.dataset.target = `#${kind}-${number}-main`;
-        remove.dataset.url = template.getAttribute(`data-delete-${kind}`).replace("ITEM-NUMBER", number);
+        more.dataset.deleteUrl = template.getAttribute(`data-delete-${kind}`).replace("ITEM-NUMBER", number);
       }
       span.append(buttons);
     });
@@ -118,12 +114,102 @@
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-row-action]");
     if (!button?.dataset.url) return;
-    if (button.dataset.rowAction === "edit") {
-      htmx.ajax("GET", button.dataset.url, { source: button, target: button.dataset.target, swap: "outerHTML" });
-    } else {
-      htmx.ajax("GET", button.dataset.url, { source: button, target: "#modal-body", swap: "innerHTML" });
-    }
+    htmx.ajax("GET", button.dataset.url, { source: button, target: button.dataset.target, swap: "outerHTML" });
   });
+
+  // The confirmation dialog gives the focus back to the row's menu button when it closes.
+  function askDelete(row) {
+    const more = row && $("[data-row-menu]", row);
+    if (!more?.dataset.deleteUrl) return;
+    htmx.ajax("GET", more.dataset.deleteUrl, { source: more, target: "#modal-body", swap: "innerHTML" });
+  }
+
+  // ---------------------------------------------------------------- the row menu
+
+  // One menu for the page (designer.html#row-menu), opened beside the row's "⋯" button: a menu button
+  // as the ARIA practices describe it. Enter, Space or ↓ opens it on its first item (↑ on the last),
+  // ↑/↓/Home/End move, Enter or Space acts, Esc or Tab closes it and the focus is back on the button.
+  const rowMenu = () => document.getElementById("row-menu");
+  let menuOwner = null; // the "⋯" button the menu is open for
+
+  function menuItems() {
+    return $$("[role=menuitem]", rowMenu());
+  }
+
+  function openMenu(button, last = false) {
+    const menu = rowMenu();
+    if (!menu) return;
+    if (menuOwner) closeMenu(false);
+    const item = button.closest("li.item");
+    menuOwner = button;
+    button.setAttribute("aria-expanded", "true");
+    menu.setAttribute("aria-labelledby", button.id);
+    const [up, down, remove] = menuItems();
+    const disable = (element, off) => element.setAttribute("aria-disabled", off ? "true" : "false");
+    disable(up, !item?.previousElementSibling?.matches("li.item"));
+    disable(down, !item?.nextElementSibling?.matches("li.item"));
+    disable(remove, !button.dataset.deleteUrl);
+    menu.hidden = false;
+    placeMenu(menu, button);
+    const items = menuItems();
+    (last ? items[items.length - 1] : items[0]).focus();
+  }
+
+  // Beside the button, right-aligned; above it when there is no room below. The menu is outside the
+  // stages (whose off-screen layout the browser skips, and which would clip it), so it is positioned
+  // in the designer's coordinates; CSSOM properties, which the style policy allows.
+  function placeMenu(menu, button) {
+    const box = designer().getBoundingClientRect();
+    const at = button.getBoundingClientRect();
+    const height = menu.offsetHeight;
+    const below = at.bottom + height + 4 <= window.innerHeight;
+    menu.style.top = `${(below ? at.bottom + 2 : at.top - height - 2) - box.top}px`;
+    menu.style.left = `${Math.max(0, at.right - menu.offsetWidth - box.left)}px`;
+  }
+
+  function closeMenu(refocus = true) {
+    const menu = rowMenu();
+    const owner = menuOwner;
+    menuOwner = null;
+    if (menu) menu.hidden = true;
+    if (!owner) return;
+    owner.setAttribute("aria-expanded", "false");
+    if (refocus && owner.isConnected) owner.focus();
+  }
+
+  document.addEventListener("click", (event) => {
+    const more = event.target.closest("button[data-row-menu]");
+    if (more) {
+      if (menuOwner === more) closeMenu();
+      else openMenu(more);
+      return;
+    }
+    const choice = event.target.closest("#row-menu [role=menuitem]");
+    if (choice) {
+      if (choice.getAttribute("aria-disabled") === "true" || !menuOwner) return;
+      const owner = menuOwner;
+      const item = owner.closest("li.item");
+      closeMenu();
+      const action = choice.dataset.menuAction;
+      if (action === "delete") askDelete(owner.closest(".row"));
+      else if (item) move(item, action === "up" ? -1 : 1);
+      return;
+    }
+    if (menuOwner && !event.target.closest("#row-menu")) closeMenu(false);
+  });
+
+  function menuKeys(event) {
+    const items = menuItems();
+    const index = items.indexOf(document.activeElement);
+    const go = (to) => items[(to + items.length) % items.length].focus();
+    if (event.key === "ArrowDown") go(index + 1);
+    else if (event.key === "ArrowUp") go(index - 1);
+    else if (event.key === "Home") go(0);
+    else if (event.key === "End") go(items.length - 1);
+    else if (event.key === "Escape" || event.key === "Tab") closeMenu();
+    else return;
+    event.preventDefault();
+  }
 
   // ---------------------------------------------------------------- the problems on screen
 
@@ -187,8 +273,10 @@
   }
 
   function finishSwaps() {
+    if (menuOwner && !menuOwner.isConnected) closeMenu(false);
     updateBulkCounts();
     renumber(touched);
+    if (touched.has(document.getElementById("stages"))) rebuildJumpList();
     touched.clear();
   }
 
@@ -210,6 +298,7 @@
 
   function saveOrder(list, movedNumber) {
     renumber([list]);
+    if (list.id === "stages") rebuildJumpList();
     const form = document.getElementById(list.dataset.reorderForm);
     if (!form) return;
     form.querySelector("[name=moved]").value = movedNumber || "";
@@ -224,13 +313,6 @@
     if (active && item.contains(active)) active.focus();
     saveOrder(item.parentElement, item.dataset.number);
   }
-
-  document.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-move]");
-    if (!button) return;
-    const item = button.closest("li.item");
-    if (item) move(item, button.dataset.move === "up" ? -1 : 1);
-  });
 
   function initSortables(root) {
     if (!window.Sortable) return;
@@ -249,6 +331,129 @@
     });
   }
 
+  // ---------------------------------------------------------------- collapsing stages, the jump list
+
+  // Which stages are collapsed is this browser's view of this orchestration (localStorage), so it
+  // survives a reload and never makes the server render a stage differently (its markup is cached).
+  const collapsedKey = () => `orchestrator:collapsed:${designer()?.dataset.number}`;
+  function collapsedSet() {
+    try {
+      return new Set(JSON.parse(localStorage.getItem(collapsedKey()) || "[]"));
+    } catch {
+      return new Set();
+    }
+  }
+  function keepCollapsed(set) {
+    try {
+      localStorage.setItem(collapsedKey(), JSON.stringify([...set]));
+    } catch {
+      // storage full or refused: the stage still collapses, only not after a reload
+    }
+  }
+
+  function showStage(stage, open) {
+    const body = document.getElementById(`${stage.id}-body`);
+    const toggle = document.getElementById(`${stage.id}-toggle`);
+    if (!body || !toggle) return;
+    body.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    stage.classList.toggle("collapsed", !open);
+    // A collapsed stage still says how much it holds (its rows cannot change while it is closed).
+    let summary = document.getElementById(`${stage.id}-summary`);
+    if (open) {
+      summary?.remove();
+      return;
+    }
+    const count = (id, word) => {
+      const n = document.getElementById(id)?.childElementCount || 0;
+      return `${n} ${word}${n === 1 ? "" : "s"}`;
+    };
+    if (!summary) {
+      summary = document.createElement("span");
+      summary.id = `${stage.id}-summary`;
+      summary.className = "collapsed-summary";
+      toggle.closest(".stage-bar").append(summary);
+    }
+    const number = stage.dataset.number;
+    summary.textContent = `${count(`objectives-${number}`, "objective")} · ${count(`steps-${number}`, "step")}`;
+  }
+
+  function setCollapsed(stages, collapsed) {
+    const set = collapsedSet();
+    stages.forEach((stage) => {
+      showStage(stage, !collapsed);
+      if (collapsed) set.add(stage.dataset.number);
+      else set.delete(stage.dataset.number);
+    });
+    keepCollapsed(set);
+  }
+
+  function applyCollapsed(root) {
+    if (!root.querySelectorAll) return;
+    const stages = root.matches("li.stage") ? [root] : $$("li.stage", root);
+    if (!stages.length) return;
+    const set = collapsedSet();
+    if (set.size) stages.forEach((stage) => set.has(stage.dataset.number) && showStage(stage, false));
+  }
+
+  // Whatever is asked for inside a collapsed stage (a problem link, an address's #anchor) opens it first.
+  function reveal(element) {
+    const stage = element?.closest?.("li.stage.collapsed");
+    if (stage && !element.matches(`#${stage.id}, #${stage.id}-toggle`)) setCollapsed([stage], false);
+  }
+
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest("[data-stage-toggle]");
+    if (toggle) {
+      const stage = toggle.closest("li.stage");
+      setCollapsed([stage], toggle.getAttribute("aria-expanded") === "true");
+      return;
+    }
+    const all = event.target.closest("[data-collapse-all]");
+    if (all) {
+      setCollapsed($$("#stages > li.stage"), all.dataset.collapseAll === "collapse");
+      return;
+    }
+    const jump = event.target.closest("a[data-jump]");
+    if (jump) {
+      const stage = document.getElementById(jump.getAttribute("href").slice(1));
+      if (!stage) return;
+      event.preventDefault();
+      history.replaceState(null, "", `#${stage.id}`);
+      const toggle = document.getElementById(`${stage.id}-toggle`);
+      toggle?.focus({ preventScroll: true });
+      stage.scrollIntoView({ block: "start" });
+    }
+  });
+
+  // The jump list follows the stages on screen: rebuilt after a response touched the stage list.
+  function stageName(stage, old) {
+    const title = document.getElementById(`${stage.id}-title`);
+    if (!title) return old.get(stage.id) || ""; // being edited: the name it had
+    return Array.from(title.childNodes)
+      .filter((node) => !node.classList?.contains("position"))
+      .map((node) => node.textContent)
+      .join("")
+      .trim();
+  }
+  function rebuildJumpList() {
+    const list = document.getElementById("stage-jump-list");
+    if (!list) return;
+    const old = new Map($$("a[data-jump]", list).map((a) => [a.getAttribute("href").slice(1), a.dataset.name]));
+    const items = $$("#stages > li.stage").map((stage, index) => {
+      const name = stageName(stage, old);
+      const a = document.createElement("a");
+      a.href = `#${stage.id}`;
+      a.dataset.jump = "";
+      a.dataset.name = name;
+      a.textContent = `${index + 1}. ${name}`;
+      const li = document.createElement("li");
+      li.append(a);
+      return li;
+    });
+    list.replaceChildren(...items);
+  }
+
   // ---------------------------------------------------------------- problem links
 
   document.addEventListener("click", (event) => {
@@ -256,6 +461,7 @@
     if (!link) return;
     event.preventDefault();
     const anchor = link.getAttribute("href").slice(1);
+    reveal(document.getElementById(anchor) || document.getElementById(link.dataset.object));
     if (focusElement(document.getElementById(anchor))) return;
     const objectId = link.dataset.object;
     const edit = document.getElementById(`${objectId}-edit`);
@@ -269,16 +475,20 @@
 
   // ---------------------------------------------------------------- bulk selection
 
+  // The bar shows only while something is ticked, with only the forms of the kinds ticked (a form that
+  // came back with an error stays until it is read).
   function updateBulkCounts() {
+    let shown = 0;
     $$("[data-bulk-form]").forEach((form) => {
       const kind = form.dataset.bulkForm;
       const count = $$(`input[data-bulk="${kind}"]:checked`).length;
       const noun = kind === "steps" ? "step" : "step task";
-      $("[data-bulk-count]", form).textContent = count
-        ? `${count} ${noun}${count === 1 ? "" : "s"} selected.`
-        : `No ${noun}s selected: tick their boxes to change several at once.`;
-      $(".bulk-fields", form).hidden = count === 0;
+      $("[data-bulk-count]", form).textContent = `${count} ${noun}${count === 1 ? "" : "s"} selected.`;
+      form.hidden = count === 0 && !$(".form-error", form);
+      if (!form.hidden) shown += 1;
     });
+    const bar = $(".bulk-bar");
+    if (bar) bar.hidden = shown === 0;
   }
   document.addEventListener("change", (event) => {
     if (event.target.matches("input[data-bulk]")) updateBulkCounts();
@@ -296,6 +506,16 @@
 
   document.addEventListener("keydown", (event) => {
     const target = event.target;
+    if (target.closest?.("#row-menu")) {
+      menuKeys(event);
+      return;
+    }
+    const plainArrow = !event.altKey && !event.ctrlKey && !event.metaKey && ["ArrowDown", "ArrowUp"].includes(event.key);
+    if (plainArrow && target.matches?.("button[data-row-menu]")) {
+      event.preventDefault();
+      openMenu(target, event.key === "ArrowUp");
+      return;
+    }
     const form = target.closest?.("form.item-form");
     if (event.key === "Escape" && form && !target.closest("dialog[open]")) {
       event.preventDefault();
@@ -345,7 +565,7 @@
       $("[data-edit]", ownRow(item))?.click();
     } else if (event.key === "Delete" && item) {
       event.preventDefault();
-      $("[data-delete]", ownRow(item))?.click();
+      askDelete(ownRow(item));
     }
   });
 
@@ -382,7 +602,25 @@
     htmx.config.defaultSettleDelay = 0;
     htmx.onLoad(addRowActions);
     htmx.onLoad(initSortables);
+    htmx.onLoad(applyCollapsed);
     updateBulkCounts();
+    // Once htmx has wired up the page (its first load event is the body's): the address's anchor.
+    htmx.onLoad((root) => {
+      if (root === document.body) openAddress();
+    });
+  }
+
+  function openAddress() {
+    const wanted = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    if (wanted?.matches(".add-slot") && editable()) {
+      // "Create and open" lands here (#new-stage-…): the first stage's form opens with the focus in its
+      // first field. The address forgets it, so a reload does not open the form again.
+      history.replaceState(null, "", location.pathname + location.search);
+      $("[data-add]", wanted)?.click();
+    } else if (wanted) {
+      reveal(wanted);
+      wanted.scrollIntoView({ block: "start" });
+    }
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

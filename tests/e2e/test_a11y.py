@@ -52,7 +52,8 @@ def test_designer_with_forms_and_dialogs_open(page, live_server, login, designer
     page.get_by_label("Select step “Meeting 1”").check()
     expect(page.locator("form.form-objective")).to_be_visible()
     assert severe_violations(page) == []
-    page.get_by_role("button", name="Delete stage “Stage 3”").click()
+    page.get_by_role("button", name="More actions for stage “Stage 3”").click()
+    page.get_by_role("menuitem", name="Delete").click()
     expect(page.get_by_role("dialog")).to_be_visible()
     assert severe_violations(page) == []
 

@@ -87,6 +87,8 @@ def designer_edits(page: Page, live_server, orch: Orchestration) -> None:
     page.get_by_role("button", name="Edit step “Call 1”").click()
     form = page.locator("form.form-step")
     form.get_by_label("Name", exact=True).fill("Discovery call")
+    # Success criteria open as rows; the raw JSON is the advanced editor (issue 11).
+    form.get_by_role("group", name="Success criteria").get_by_label("JSON (advanced)").check()
     form.get_by_label("Success criteria (JSON)").fill('{"Status": ')
     form.get_by_role("button", name="Save").click()
     expect(form.locator(".field-error")).to_contain_text("This is not valid JSON")
@@ -106,7 +108,8 @@ def designer_edits(page: Page, live_server, orch: Orchestration) -> None:
     call = orch.stages.get(display_sequence=2).steps.get(display_sequence=1)
     page.locator(f"#step-{call.number}-serves").get_by_label("Budget confirmed").check()
     expect(page.locator("#messages")).to_contain_text("now serves")
-    page.get_by_role("button", name="Move step “Discovery call” down").click()
+    page.get_by_role("button", name="More actions for step “Discovery call”").click()
+    page.get_by_role("menuitem", name="Move down").click()
     expect(page.locator("#messages")).to_contain_text("to position 2 of 3.")
     stage = orch.stages.get(display_sequence=1)
     handle = page.locator(f"#steps-{stage.number} > li").nth(1).locator(".drag-handle").first
@@ -120,7 +123,8 @@ def designer_edits(page: Page, live_server, orch: Orchestration) -> None:
     expect(page.locator("#messages")).to_contain_text("to position 1 of 3.")
 
     # Dialogs: a deletion's cascade (cancelled), the keyboard help; a bulk edit.
-    page.get_by_role("button", name="Delete stage “Stage 2”").click()
+    page.get_by_role("button", name="More actions for stage “Stage 2”").click()
+    page.get_by_role("menuitem", name="Delete").click()
     expect(page.get_by_role("dialog")).to_be_visible()
     page.keyboard.press("Escape")
     page.locator("main h1").click()

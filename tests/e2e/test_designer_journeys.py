@@ -50,10 +50,12 @@ def test_drag_a_step_and_find_the_order_kept_after_reload(page, live_server, log
 def test_move_buttons_and_alt_arrows_reorder_through_the_same_endpoint(page, live_server, login, designer):
     orch = open_designer(page, live_server, login, designer)
     stage = orch.stages.get(display_sequence=1)
-    page.get_by_role("button", name="Move step “Call 1” down").click()
+    page.get_by_role("button", name="More actions for step “Call 1”").click()
+    page.get_by_role("menu").get_by_role("menuitem", name="Move down").click()
     expect(page.locator("#messages")).to_contain_text("Moved step “Call 1” to position 2 of 3.")
-    # The moved row keeps the focus, so the next press moves it on.
-    expect(page.get_by_role("button", name="Move step “Call 1” down")).to_be_focused()
+    # The moved row keeps the focus (on its menu button), so the next press moves it on.
+    expect(page.get_by_role("button", name="More actions for step “Call 1”")).to_be_focused()
+    expect(page.get_by_role("menu")).to_be_hidden()
     page.keyboard.press("Alt+ArrowDown")
     expect(page.locator("#messages")).to_contain_text("Moved step “Call 1” to position 3 of 3.")
     page.keyboard.press("Alt+ArrowUp")
@@ -61,14 +63,16 @@ def test_move_buttons_and_alt_arrows_reorder_through_the_same_endpoint(page, liv
     expect(page.locator("#messages")).to_contain_text("Moved step “Call 1” to position 1 of 3.")
     page.reload()
     assert step_names(page, stage) == ["Call 1", "Meeting 1", "Advance 1"]
-    page.get_by_role("button", name="Move objective “Objective 1.2” up").click()
+    page.get_by_role("button", name="More actions for objective “Objective 1.2”").click()
+    page.get_by_role("menuitem", name="Move up").click()
     expect(page.locator("#messages")).to_contain_text("Moved objective “Objective 1.2” to position 1 of 2.")
     assert stage.objectives.order_by("display_sequence").first().name == "Objective 1.2"
 
 
 def test_delete_a_stage_after_seeing_what_goes_with_it(page, live_server, login, designer):
     orch = open_designer(page, live_server, login, designer)
-    page.get_by_role("button", name="Delete stage “Stage 1”").click()
+    page.get_by_role("button", name="More actions for stage “Stage 1”").click()
+    page.get_by_role("menuitem", name="Delete").click()
     dialog = page.get_by_role("dialog", name="Delete stage “Stage 1”?")
     expect(dialog).to_be_visible()
     expect(dialog.locator(".cascade li")).to_have_text(
@@ -76,16 +80,18 @@ def test_delete_a_stage_after_seeing_what_goes_with_it(page, live_server, login,
             "2 objectives: “Objective 1.1”, “Objective 1.2”",
             "3 steps: “Call 1”, “Meeting 1”, “Advance 1”",
             "2 step tasks",
-            "2 associations",
+            "2 “serves” links",
         ]
     )
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
-    expect(page.get_by_role("button", name="Delete stage “Stage 1”")).to_be_focused()  # back where it was
+    # back where it was: the menu closed, the focus on its button
+    expect(page.get_by_role("button", name="More actions for stage “Stage 1”")).to_be_focused()
     assert orch.stages.count() == 2
 
-    page.get_by_role("button", name="Delete stage “Stage 1”").click()
+    page.get_by_role("button", name="More actions for stage “Stage 1”").click()
+    page.get_by_role("menuitem", name="Delete").click()
     dialog.get_by_role("button", name="Delete stage").click()
     expect(dialog).to_be_hidden()
     expect(page.locator("#stages > li")).to_have_count(1)
@@ -107,6 +113,8 @@ def test_a_wrong_value_is_flagged_beside_its_field_and_kept(page, live_server, l
     open_designer(page, live_server, login, designer)
     page.get_by_role("button", name="Edit step “Call 1”").click()
     form = page.locator("form.form-step")
+    # Success criteria open as rows; the raw JSON is the advanced editor (issue 11).
+    form.get_by_role("group", name="Success criteria").get_by_label("JSON (advanced)").check()
     form.get_by_label("Success criteria (JSON)").fill('{"Status": ')
     form.get_by_role("button", name="Save").click()
     criteria = form.get_by_label("Success criteria (JSON)")
@@ -183,7 +191,7 @@ def test_header_edits_in_place(page, live_server, login, designer):
     expect(form.get_by_label("Name", exact=True)).to_be_focused()
     form.get_by_label("Name", exact=True).fill("Enterprise playbook")
     form.get_by_label("Object").select_option("Lead")
-    form.get_by_label("Rank").fill("5")
+    form.get_by_label("Association rank").fill("5")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Enterprise playbook")
     expect(page.locator(".facts")).to_contain_text("Lead")
@@ -193,7 +201,7 @@ def test_header_edits_in_place(page, live_server, login, designer):
 def test_bulk_edit_sets_a_shared_setting_on_the_selected_steps(page, live_server, login, designer):
     orch = open_designer(page, live_server, login, designer)
     bar = page.locator("#bulk-steps")
-    expect(bar.locator(".bulk-fields")).to_be_hidden()
+    expect(page.locator(".bulk-bar")).to_be_hidden()  # nothing ticked: no bar
     page.get_by_label("Select step “Call 1”").check()
     page.get_by_label("Select step “Meeting 2”").check()
     expect(bar).to_contain_text("2 steps selected.")
@@ -202,7 +210,7 @@ def test_bulk_edit_sets_a_shared_setting_on_the_selected_steps(page, live_server
     expect(page.locator("#messages")).to_contain_text("Changed allow skip on 2 of 2 selected.")
     call = Step.objects.get(stage__orchestration=orch, name="Call 1")
     expect(page.locator(f"#step-{call.number}-main")).to_contain_text("may be skipped")
-    expect(bar.locator(".bulk-fields")).to_be_hidden()  # the selection is cleared after applying
+    expect(page.locator(".bulk-bar")).to_be_hidden()  # the selection is cleared after applying
     assert set(Step.objects.filter(stage__orchestration=orch, allow_skip=True).values_list("name", flat=True)) == {
         "Call 1",
         "Meeting 2",
@@ -213,7 +221,9 @@ def test_a_viewer_sees_everything_and_no_edit_control(page, live_server, login, 
     orch = open_designer(page, live_server, login, viewer)
     expect(page.locator("#stages > li")).to_have_count(2)
     expect(page.locator(".step")).to_have_count(6)
-    expect(page.locator("main").get_by_role("button")).to_have_count(0)
+    # Its only buttons are reading aids: a disclosure per stage, collapse and expand all.
+    expect(page.locator("main").get_by_role("button")).to_have_count(2 + 2)
+    expect(page.locator("main button:not([data-stage-toggle]):not([data-collapse-all])")).to_have_count(0)
     expect(page.locator("main input, main select, main textarea, .drag-handle")).to_have_count(0)
     expect(page.locator(".serves").first).to_contain_text("Serves: Objective 1.1")
     page.keyboard.press("n")
@@ -231,5 +241,6 @@ def test_an_ended_session_keeps_the_edit_and_says_so(page, live_server, login, d
     name.fill("Renamed after logout")
     page.context.clear_cookies(name="sessionid")  # the session ends; the CSRF cookie stays
     page.locator("form.form-step").get_by_role("button", name="Save").click()
-    expect(page.locator("#messages")).to_contain_text("Your session has ended.")
+    # An error: in the assertive (role=alert) toast region, where it stays until dismissed.
+    expect(page.get_by_role("alert")).to_contain_text("Your session has ended.")
     expect(name).to_have_value("Renamed after logout")

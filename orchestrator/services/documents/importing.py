@@ -46,13 +46,13 @@ class ImportResult:
     warnings: list[PathProblem] = dataclasses.field(default_factory=list)
 
     def summary(self) -> str:
-        """E.g. "ORCH-DEMO-B2B (5 stages, 12 objectives, 18 steps, 6 step tasks, 14 objective links)"."""
+        """E.g. "ORCH-DEMO-B2B (5 stages, 12 objectives, 18 steps, 6 step tasks, 14 “serves” links)"."""
         labels = (
             ("stages", "stage"),
             ("objectives", "objective"),
             ("steps", "step"),
             ("step_tasks", "step task"),
-            ("associations", "objective link"),
+            ("associations", "“serves” link"),
         )
         parts = [plural(self.counts[key], label) for key, label in labels]
         return f"{self.orchestration.number} ({', '.join(parts)})"
@@ -366,7 +366,8 @@ def orchestration_import(
                 tasks=built.tasks,
                 associations=built.associations,
             )
-            for problem in [] if draft else validate_orchestration(tree):
+            found = validate_orchestration(tree)
+            for problem in [] if draft else found:
                 entry = (index.problem_path(problem), problem.message)
                 if allow_incomplete and problem.code in COMPLETENESS_CODES:
                     warnings.append(entry)
@@ -374,6 +375,7 @@ def orchestration_import(
                     problems.append(entry)
             if problems:
                 raise DocumentInvalid(problems)
+            _history().written_tree(tree, len(found))
     except IntegrityError as exc:
         # Another import or edit took a number or position between our checks and the writes.
         raise DocumentInvalid(
