@@ -7,8 +7,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from orchestrator import demo
-from orchestrator.models import Step, StepTask
+from orchestrator.models import Stage, Step, StepTask
 from orchestrator.services.catalogue import catalogue_refresh, catalogue_upload
+from orchestrator.services.documents import orchestration_import
 from tests.e2e.test_a11y import severe_violations
 from tests.e2e.test_designer_keyboard import keyboard_login, tab_to
 from tests.factories import build_orchestration
@@ -151,3 +152,28 @@ def test_the_connections_page_refreshes_the_catalogue_and_passes_axe(page, live_
     section.get_by_role("button", name="Refresh default").click()
     expect(page.locator("#messages")).to_contain_text("Catalogue of default: Read 28 activity template(s)")
     assert severe_violations(page) == []
+
+
+def test_the_diagram_s_step_editor_picks_by_name_too(page, live_server, login, designer, db):
+    demo_orch = orchestration_import(document=demo.demo_document()).orchestration
+    catalogue_refresh(connection_name="default")
+    login(designer)
+    page.goto(f"{live_server.url}/orchestrations/{demo_orch.number}/diagram/")
+    first_stage = Stage.objects.filter(orchestration=demo_orch).order_by("display_sequence").first()
+    first_step = first_stage.steps.order_by("display_sequence").first()
+    node = page.locator(f'[data-node="step-{first_step.number}"]')
+    node.focus()
+    page.keyboard.press("Enter")
+    editor = page.locator("#diagram-editor")
+    search = editor.get_by_role("combobox", name="Activity template")
+    expect(search).to_have_value("Qualification call")  # the demo's id, named
+    search.focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("customer meet")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(editor.get_by_label("Activity template ID", exact=True)).to_have_value("300100000010002")
+    page.keyboard.press("Enter")
+    expect(editor).to_contain_text("Saved.")
+    first_step.refresh_from_db()
+    assert first_step.activity_template_id == 300100000010002
