@@ -187,3 +187,12 @@ def test_the_bulk_bar_picks_the_activity_template_by_name(designer_client, orch,
     assert refused.status_code == 422
     assert 'id="bulk-activity_template_id-search"' in refused.content.decode()
     assert 'value="Proposal review" data-picker-search' in refused.content.decode()
+
+
+def test_with_no_catalogue_the_form_says_where_to_fill_it_but_the_bulk_bar_stays_short(designer_client, orch):
+    form = designer_client.get(reverse("step_edit", args=[orch.number, step(orch).number]), **HTMX)
+    assert "to pick activity templates by name" in form.content.decode()
+    page = designer_client.get(reverse("designer", args=[orch.number])).content.decode()
+    bulk = page[page.index('id="bulk-step_tasks"') :]
+    bulk = bulk[: bulk.index("</form>")]
+    assert "Activity template ID" in bulk and "Connections page" not in bulk
