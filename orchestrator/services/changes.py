@@ -42,14 +42,14 @@ STEP_LABELS = {
     "DaysToWait": "Days to wait",
     "HoursToWait": "Hours to wait",
     "NextStageValue": "Next stage",
-    "FieldUpdateJson": "Field update (JSON)",
+    "FieldUpdateJson": "Field update",
     "GracePeriod": "Grace period (hours)",
     "AllowSkipFlag": "Allow skip",
     "WaitForRepliesFlag": "Wait for replies",
     "ExitOrchestrationFlag": "Exit orchestration",
     "SuccessStepNumber": "On success, go to",
     "FailureStepNumber": "On failure, go to",
-    "SuccessCriteria": "Success criteria (JSON)",
+    "SuccessCriteria": "Success criteria",
 }
 TASK_LABELS = {
     "ActivityTemplateId": "Activity template ID",
