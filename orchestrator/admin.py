@@ -405,3 +405,12 @@ class RehearsalRecordAdmin(ReadOnlyAdmin):
     list_display = ("rehearsal", "kind", "system", "remote_id", "status", "created_at")
     list_filter = ("kind", "system", "status")
     search_fields = ("key", "remote_id")
+
+
+# The reference catalogue (issue 11) is filled by a refresh or an uploaded file (Connections page,
+# `manage.py refresh_catalogue`): read-only here, so it never drifts from what its source said.
+@admin.register(models.CatalogueEntry)
+class CatalogueEntryAdmin(ReadOnlyAdmin):
+    list_display = ("name", "ref_id", "kind", "connection_name", "source", "refreshed_at")
+    list_filter = ("connection_name", "kind", "source")
+    search_fields = ("name", "ref_id")

@@ -386,3 +386,79 @@ _DOCUMENT: dict[str, Any] = {
 def demo_document() -> dict[str, Any]:
     """A fresh copy of the demo document (callers may change it freely)."""
     return copy.deepcopy(_DOCUMENT)
+
+
+# -- The demo pod's reference catalogue (issue 11) ---------------------------------------------
+# What the built-in sandbox answers for activityTemplates and the sales method's SalesStage, and
+# the file an administrator would upload for smart actions, e-mail templates and activities. It
+# names every id the demo orchestration uses, among others a real pod would also have.
+DEMO_BUSINESS_UNIT_ID = "300100000000001"
+DEMO_SALES_METHOD_ID = "300100000050001"
+
+DEMO_ACTIVITY_TEMPLATES: tuple[tuple[int, str, str], ...] = (
+    (CALL_TEMPLATE, "Qualification call", "Call: budget, authority, need and timeline"),
+    (MEETING_TEMPLATE, "Customer meeting", "Appointment with agenda and minutes"),
+    (TASK_TEMPLATE, "Follow-up task", "Task with a due date for the opportunity owner"),
+    *(
+        (300100000010000 + number, name, detail)
+        for number, (name, detail) in enumerate(
+            (
+                ("Discovery workshop", "Half-day appointment with the customer's team"),
+                ("Executive briefing", "Appointment with the sponsor and our executive"),
+                ("Solution demo", "Appointment: scripted demo of the proposed solution"),
+                ("Reference call", "Call between the prospect and a reference customer"),
+                ("Pricing approval", "Task for the deal desk"),
+                ("Proposal review", "Internal appointment before the proposal is sent"),
+                ("Contract redlines", "Task for legal to review the customer's changes"),
+                ("Security questionnaire", "Task for the security team"),
+                ("Onboarding kickoff", "Appointment handing over to customer success"),
+                ("Renewal check-in", "Call with the customer 90 days before renewal"),
+                ("Win/loss interview", "Call after the opportunity closes"),
+                ("Partner introduction", "Appointment with the implementation partner"),
+                ("Site visit", "Appointment at the customer's premises"),
+                ("Trial setup", "Task: provision a trial environment"),
+                ("Mutual action plan", "Task: agree the close plan with the champion"),
+                ("Budget confirmation", "Call with the budget holder"),
+                ("Technical deep dive", "Appointment with the customer's architects"),
+                ("Champion coaching", "Call preparing the champion for the decision meeting"),
+                ("Procurement kickoff", "Appointment with the customer's purchasing"),
+                ("Competitive review", "Internal task: plan against the competitor"),
+                ("Quarterly business review", "Appointment with an existing customer"),
+                ("Send collateral", "Task: send the brochure and case studies"),
+                ("Stakeholder map", "Task: record who decides, who influences"),
+                ("Close plan review", "Internal appointment with the sales manager"),
+                ("Handover to delivery", "Task: hand the signed deal to delivery"),
+            ),
+            start=4,
+        )
+    ),
+)
+DEMO_SALES_STAGES: tuple[tuple[int, str, str], ...] = (
+    (300100000060001, "01 - Qualify", "Open"),
+    (300100000060002, "02 - Discover", "Open"),
+    (300100000060003, "03 - Propose", "Open"),
+    (300100000060004, "04 - Negotiate", "Open"),
+    (300100000060005, "05 - Close", "Open"),
+    (300100000060006, "06 - Won", "Closed"),
+    (300100000060007, "07 - Lost", "Closed"),
+)
+
+
+def demo_catalogue_file() -> list[dict[str, Any]]:
+    """The demo's smart actions, e-mail templates and activities, as an uploaded JSON catalogue file."""
+    rows = [
+        ("smart_action", 300100000030001, "Log call outcome", "Records the call's result on the opportunity"),
+        ("smart_action", 300100000030002, "Request pricing approval", "Sends the quote to the deal desk"),
+        ("smart_action", 300100000030003, "Create follow-up", "Adds a follow-up task for the owner"),
+        ("email_template", 300100000040001, "Discovery recap", "Summary of the workshop with next steps"),
+        ("email_template", 300100000040002, "Proposal follow-up", "Asks for feedback on the proposal"),
+        ("email_template", 300100000040003, "Welcome aboard", "Welcome e-mail after signature"),
+        ("email_template", 300100000040004, "Meeting request", "Proposes times for a first meeting"),
+        ("activity", 300100000020001, "Champion call", "Qualification call with the champion"),
+        ("activity", 300100000020002, "Budget follow-up", "Confirm budget approval in writing"),
+        ("activity", 300100000020003, "Draft the proposal", "Write the proposal from the template"),
+        ("activity", 300100000020004, "Pricing sign-off", "Get the discount approved"),
+        ("activity", 300100000020005, "Legal review", "Review the customer's contract changes"),
+        ("activity", 300100000020006, "Kickoff preparation", "Prepare the onboarding kickoff"),
+    ]
+    return [{"kind": kind, "id": ref, "name": name, "description": detail} for kind, ref, name, detail in rows]

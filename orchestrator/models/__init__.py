@@ -1,5 +1,6 @@
 """Models, one module per area; import them from here."""
 
+from .catalogue import CatalogueEntry, CatalogueKind, CatalogueSource
 from .history import Revision, RevisionAction
 from .numbers import IssuedNumber, issue_number, register_numbers
 from .orchestration import (
@@ -54,6 +55,9 @@ __all__ = [
     "AnchorKind",
     "Approval",
     "AssignedTo",
+    "CatalogueEntry",
+    "CatalogueKind",
+    "CatalogueSource",
     "DraftEditor",
     "ExecutionMethod",
     "IssuedNumber",

@@ -26,6 +26,7 @@ class RemoteRunKind(models.TextChoices):
     OUTREACH_IMPORT = "outreach_import", "Draft from Outreach"
     REHEARSAL = "rehearsal", "Rehearsal"
     REHEARSAL_CLEANUP = "rehearsal_cleanup", "Rehearsal clean-up"
+    CATALOGUE_REFRESH = "catalogue_refresh", "Catalogue refresh"
 
 
 class RemoteRun(models.Model):

@@ -18,6 +18,9 @@ publishes somewhere harmless. More come from ``CX_CONNECTIONS=dev,prod`` with
 | ``HEADER_DEFAULTS`` | JSON ``{"StatusCode": "DRAFT"}``: mandatory orchestration attributes we do not model |
 | ``REQUIRE_APPROVAL`` | ``true``/``false``: publishing needs an approval of exactly the content sent; |
 |                      | default ``true``, except for the built-in sandbox (``false``) |
+| ``BUSINESS_UNIT_ID`` + ``SALES_METHOD_ID`` | the sales method whose sales stages the reference catalogue |
+|                      | reads (``crmBusinessUnits/{id}/child/salesMethods/{id}/child/SalesStage``); |
+|                      | unset: the catalogue has no sales stages (the built-in sandbox has a demo method) |
 
 Outreach connections (``system="outreach"``) follow the same pattern with
 the prefix ``OUTREACH_``: ``OUTREACH_BASE_URL`` (unset = the built-in
@@ -98,6 +101,10 @@ class Connection:
 
     # Publishing here needs an approval of the exact content (issue 10); None: the default for the kind.
     require_approval_setting: bool | None = None
+
+    # The sales method the reference catalogue reads the sales stages of (issue 11); "" when not configured.
+    business_unit_id: str = ""
+    sales_method_id: str = ""
 
     @property
     def require_approval(self) -> bool:
@@ -305,7 +312,16 @@ def _read(environ: Mapping[str, str], name: str) -> Connection:
         codes=_codes(environ.get(prefix + "CODES", ""), f"{prefix}CODES", name),
         header_defaults=_header_defaults(environ.get(prefix + "HEADER_DEFAULTS", ""), f"{prefix}HEADER_DEFAULTS", name),
         require_approval_setting=_flag(value("REQUIRE_APPROVAL"), f"{prefix}REQUIRE_APPROVAL", name),
+        business_unit_id=_oracle_id(value("BUSINESS_UNIT_ID"), f"{prefix}BUSINESS_UNIT_ID", name),
+        sales_method_id=_oracle_id(value("SALES_METHOD_ID"), f"{prefix}SALES_METHOD_ID", name),
     )
+
+
+def _oracle_id(raw: str, variable: str, name: str) -> str:
+    """An optional NUMBER(18) id (it becomes part of a request path, so nothing else may pass)."""
+    if raw and not re.fullmatch(r"[1-9][0-9]{0,17}", raw):
+        raise ConnectionConfigError(f"Connection {name!r}: {variable} must be a number of at most 18 digits.")
+    return raw
 
 
 _TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})

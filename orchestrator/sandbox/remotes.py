@@ -7,6 +7,7 @@ request to the emulator whose API root the path starts with:
 |---|---|---|
 | ``/crmRestApi/resources/11.13.18.05/…`` | CX Sales (`remote.emulator.CxEmulator`, SANDBOX_PROFILE) | Sandbox* |
 | ``…/11.13.18.05/interactions``, ``…/phoneCalls`` | CX Sales activities (`cx_activities_emulator`) | SandboxRecord |
+| ``…/activityTemplates``, ``…/SalesStage`` | CX Sales reference data (`cx_catalogue_emulator`) | demo data |
 | ``/api/v2/…`` | Outreach (`outreach_emulator.OutreachEmulator`) | SandboxOutreachStage |
 | ``/services/rest/connect/v1.4/…`` | B2C Service tasks (`b2c_emulator.B2cEmulator`) | SandboxRecord |
 
@@ -28,6 +29,7 @@ from ..remote.url_safety import REST_ROOT, SANDBOX_BASE_URL
 from .b2c_emulator import API_ROOT as B2C_ROOT
 from .b2c_emulator import B2cEmulator
 from .cx_activities_emulator import CxActivitiesEmulator
+from .cx_catalogue_emulator import CxCatalogueEmulator
 from .outreach_emulator import API_ROOT as OUTREACH_ROOT
 from .outreach_emulator import OutreachEmulator, RateLimiter
 
@@ -71,6 +73,7 @@ class SandboxRemotes:
         self._record_store = record_store
         self._activities: CxActivitiesEmulator | None = None
         self._b2c: B2cEmulator | None = None
+        self._catalogue: CxCatalogueEmulator | None = None
 
     @property
     def cx(self) -> CxEmulator:
@@ -119,12 +122,21 @@ class SandboxRemotes:
             self._b2c = B2cEmulator(self._records(), base_url=self.base_url)
         return self._b2c
 
+    @property
+    def catalogue(self) -> CxCatalogueEmulator:
+        """The CX Sales activity templates and sales stages (the demo pod's)."""
+        if self._catalogue is None:
+            self._catalogue = CxCatalogueEmulator(base_url=self.base_url)
+        return self._catalogue
+
     def handle(
         self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
     ) -> Reply:
         """Answer one request with the emulator of the system the path belongs to."""
         if CxActivitiesEmulator.handles(path):
             return self.activities.handle(method, path, query, headers, body)
+        if CxCatalogueEmulator.handles(path):
+            return self.catalogue.handle(method, path, query, headers, body)
         if B2cEmulator.handles(path):
             return self.b2c.handle(method, path, query, headers, body)
         if path == REST_ROOT or path.startswith(REST_ROOT + "/"):

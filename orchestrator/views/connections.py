@@ -9,7 +9,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors_publish as selectors
+from ..models import CatalogueKind
+from ..models.catalogue import PLURALS
 from ..models.numbers import NUMBER_MAX_LENGTH, validate_public_number
+from ..selectors_catalogue import catalogue_overview, designer_catalogue_name
 from ..services.connection_check import check_connection
 from ..services.pulling import PullError, orchestration_pull
 from .publish_support import INVALID, go, messages_oob, publish_required, view_runs_required
@@ -46,14 +49,22 @@ class PullForm(forms.Form):
             raise forms.ValidationError(exc.message) from exc
 
 
-def connections_context(form: PullForm | None = None) -> dict:
-    """The Connections page: the CX Sales connections (with their publish counts) and the Outreach ones."""
+def connections_context(form: PullForm | None = None, request=None) -> dict:
+    """The Connections page: the CX Sales connections (with their publish counts and catalogues), the Outreach ones."""
+    from .catalogue import CatalogueUploadForm  # it imports this module's page context
+
     overview = selectors.connection_overview()
     counts = selectors.connection_run_counts()
+    catalogues = catalogue_overview([info.name for info in overview])
     return {
         "rows": [(info, counts.get(info.name, {})) for info in overview],
         "pull_form": form or PullForm(overview=overview, auto_id="pull-%s"),
         "outreach_connections": selectors.connection_overview(system="outreach"),
+        # Reference catalogue (issue 11): one summary per CX Sales connection, the designer's choice marked.
+        "catalogues": [(info, catalogues[info.name]) for info in overview],
+        "designer_catalogue": designer_catalogue_name(request) if request is not None else "default",
+        "catalogue_kinds": [PLURALS[kind].capitalize() for kind in CatalogueKind],
+        "upload_form": CatalogueUploadForm(overview=overview, auto_id="catalogue-upload-%s"),
     }
 
 
@@ -61,7 +72,7 @@ def connections_context(form: PullForm | None = None) -> dict:
 @view_runs_required
 def connections(request):
     """Every configured connection: where it points and how it authenticates, never a credential."""
-    return render(request, PAGE, connections_context())
+    return render(request, PAGE, connections_context(request=request))
 
 
 @require_POST

@@ -9,7 +9,9 @@ from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
+from ..forms_catalogue import attach_pickers
 from ..models import Orchestration, Revision, Step
+from ..selectors_catalogue import designer_catalogue
 from .designer_support import TEMPLATE, describe, messages_oob, orchestration_of
 
 BOOLEAN_STEP_FIELDS = ("allow_skip", "wait_for_replies", "exit_orchestration")
@@ -57,6 +59,8 @@ def render_form(
     extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The form fragment: 200 when opened, 422 with messages beside the fields, 409 with the conflict."""
+    if frame.kind in ("stage", "step", "step_task"):
+        attach_pickers(form, designer_catalogue(request))  # names for the ids: one query
     context = {
         "form": form,
         "frame": frame,

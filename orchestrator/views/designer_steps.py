@@ -7,7 +7,9 @@ from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
 from ..forms import StepBulkForm, StepObjectivesForm, StepTaskBulkForm
+from ..forms_catalogue import attach_pickers
 from ..models import Orchestration, Step, StepTask
+from ..selectors_catalogue import designer_catalogue
 from ..services import bulk, drafts
 from .designer_forms import add_service_errors
 from .designer_support import (
@@ -74,6 +76,8 @@ def _bulk(request, number: str, *, form_class, service, ids_field: str, partial:
     ensure_editable(orch)
     since = orch.tree_revision
     form = form_class(request.POST, orchestration=orch, auto_id="bulk-%s")
+    if form_class is StepTaskBulkForm:  # shown again on a refusal: with its activity template picker
+        attach_pickers(form, designer_catalogue(request))
     if not form.is_valid():
         ctx = fragment_context(request, number, changed=False)
         return respond(request, ctx, [Part(partial, {f"{noun}_bulk_form": form})], status=422, changed=False)

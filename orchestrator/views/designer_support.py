@@ -26,9 +26,20 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from .. import forms, json_rows, selectors
-from ..models import Orchestration, OrchestrationStatus, Stage, StageObjective, Step, StepTask, StepType
+from ..forms_catalogue import attach_pickers
+from ..models import (
+    CatalogueKind,
+    Orchestration,
+    OrchestrationStatus,
+    Stage,
+    StageObjective,
+    Step,
+    StepTask,
+    StepType,
+)
 from ..models.numbers import number_problem
 from ..roles import can_edit, can_rehearse
+from ..selectors_catalogue import Catalogue, designer_catalogue, designer_catalogue_name
 from ..services import drafts
 from ..services import problems as problems_service
 from ..services import status as status_service
@@ -150,19 +161,52 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def step_summary(step: Step) -> list[str]:
-    """Short facts about a step's type-specific settings, for its row."""
+def ref_fact(label: str, catalogue: Catalogue | None, kind: str, value) -> str:
+    """“activity template Qualification call #3001…”: the name first, the id secondary; an unknown id flagged.
+
+    With no entries of that kind in the catalogue, the id is shown as it is (nothing to compare it with).
+    """
+    ref = catalogue.ref(kind, value) if catalogue is not None else None
+    if ref is None or not (ref.name or ref.unknown):
+        return f"{label} {value}"
+    if ref.unknown:
+        return format_html(
+            '{} <span class="ref-id">{}</span> <span class="ref-unknown">not in the catalogue</span>', label, value
+        )
+    return format_html('{} {} <span class="ref-id">{}</span>', label, ref.name, ref.ref_id)
+
+
+def _stage_value_flag(catalogue: Catalogue | None, value: str) -> bool:
+    """True when the catalogue has the sales method's stages and `value` is none of them."""
+    ref = catalogue.ref(CatalogueKind.SALES_STAGE, value) if catalogue is not None and value else None
+    return bool(ref and ref.unknown)
+
+
+def step_summary(step: Step, catalogue: Catalogue | None = None) -> list[str]:
+    """Short facts about a step's type-specific settings, for its row (names from the catalogue where known)."""
     facts: list[str] = []
     kind = step.step_type
     if kind in (StepType.TASK, StepType.APPOINTMENT):
         if step.activity_template_id:
-            facts.append(f"activity template {step.activity_template_id}")
+            facts.append(
+                ref_fact("activity template", catalogue, CatalogueKind.ACTIVITY_TEMPLATE, step.activity_template_id)
+            )
         if step.smart_action_id and kind == StepType.TASK:
-            facts.append(f"smart action {step.smart_action_id}")
+            facts.append(ref_fact("smart action", catalogue, CatalogueKind.SMART_ACTION, step.smart_action_id))
         if step.grace_period is not None:
             facts.append(f"{step.grace_period} h grace period")
     elif kind == StepType.NEXT_STAGE:
-        facts.append(f"to “{step.next_stage_value}”" if step.next_stage_value else "next stage not chosen")
+        if not step.next_stage_value:
+            facts.append("next stage not chosen")
+        elif _stage_value_flag(catalogue, step.next_stage_value):
+            facts.append(
+                format_html(
+                    'to “{}” <span class="ref-unknown">not a sales stage in the catalogue</span>',
+                    step.next_stage_value,
+                )
+            )
+        else:
+            facts.append(f"to “{step.next_stage_value}”")
     elif kind == StepType.WAIT:
         parts = [
             _plural(v, unit) for v, unit in ((step.days_to_wait, "day"), (step.hours_to_wait, "hour")) if v is not None
@@ -176,7 +220,11 @@ def step_summary(step: Step) -> list[str]:
                 f"sets {pairs}" if (pairs := json_rows.summary(step.field_update_json)) else "field update set"
             )
     elif kind == StepType.EMAIL_AUTOMATION:
-        facts.append(f"email template {step.email_template_id}" if step.email_template_id else "no email template yet")
+        facts.append(
+            ref_fact("email template", catalogue, CatalogueKind.EMAIL_TEMPLATE, step.email_template_id)
+            if step.email_template_id
+            else "no email template yet"
+        )
         if step.wait_for_replies:
             facts.append("waits for replies")
     elif kind == StepType.STOP and step.exit_orchestration:
@@ -185,6 +233,22 @@ def step_summary(step: Step) -> list[str]:
         facts.append(f"succeeds when {pairs}")
     if step.allow_skip:
         facts.append("may be skipped")
+    return facts
+
+
+def step_task_facts(task: StepTask, catalogue: Catalogue | None = None) -> list[str]:
+    """The facts of a step task's row: its template, activity and smart action by name."""
+    template, activity = task.activity_template_id, task.activity_id
+    facts = [
+        ref_fact("activity template", catalogue, CatalogueKind.ACTIVITY_TEMPLATE, template)
+        if template is not None
+        else "activity template (none)",
+        ref_fact("activity", catalogue, CatalogueKind.ACTIVITY, activity)
+        if activity is not None
+        else "activity (none)",
+    ]
+    if task.smart_action_id:
+        facts.append(ref_fact("smart action", catalogue, CatalogueKind.SMART_ACTION, task.smart_action_id))
     return facts
 
 
@@ -234,13 +298,19 @@ class _RowUrls:
 
 
 def _annotate(
-    orch: Orchestration, stages: list[Stage], positions: dict[int, int], counts, comments=None
+    orch: Orchestration,
+    stages: list[Stage],
+    positions: dict[int, int],
+    counts,
+    comments=None,
+    catalogue: Catalogue | None = None,
 ) -> dict[str, Model]:
     """Label the loaded objects for the templates and index them by number (prefetched lists only: no queries).
 
     `stages` are the loaded stages (all of them, or those an edit touched),
     `positions` every stage's place by pk, `counts(number)` a stage's problem
-    count, `comments` the open review comments by anchor (shown on their rows).
+    count, `comments` the open review comments by anchor (shown on their rows),
+    `catalogue` the reference catalogue whose names the rows show.
     """
     index: dict[str, Model] = {orch.number: orch}
     urls = _RowUrls(orch.number)
@@ -250,6 +320,7 @@ def _annotate(
         stage.ui_label = describe(stage)
         stage.problem_count = counts(stage.number)
         stage.urls = urls("stage", stage)
+        stage.value_unknown = _stage_value_flag(catalogue, stage.lifecycle_attr_value)
         index[stage.number] = stage
         objectives = stage.objectives.all()
         for objective_position, objective in enumerate(objectives, start=1):
@@ -263,13 +334,14 @@ def _annotate(
             served = {a.objective_id: a.number for a in step.associations.all()}
             # (objective, number of the association serving it or "") for the "serves" boxes
             step.serves = [(o, served.get(o.pk, "")) for o in objectives]
-            step.summary = step_summary(step)
+            step.summary = step_summary(step, catalogue)
             step.urls = urls("step", step)
             index[step.number] = step
             for task_position, task in enumerate(step.tasks.all(), start=1):
                 task.position = task_position
                 task.ui_label = describe(task)
                 task.urls = urls("step_task", task)
+                task.facts = step_task_facts(task, catalogue)
                 index[task.number] = task
     status_service.attach_open_comments(index, comments or {})
     return index
@@ -346,7 +418,9 @@ def _shown(request: HttpRequest, cached: DraftProblems | None, now: DraftProblem
     return None
 
 
-def _base_context(request: HttpRequest, orch: Orchestration, stages: list[Stage], index, status) -> dict[str, Any]:
+def _base_context(
+    request: HttpRequest, orch: Orchestration, stages: list[Stage], index, status, catalogue: Catalogue
+) -> dict[str, Any]:
     try:
         publish_url = reverse("publish_page", args=[orch.number])
     except NoReverseMatch:
@@ -360,8 +434,10 @@ def _base_context(request: HttpRequest, orch: Orchestration, stages: list[Stage]
         "editable": can_edit(request.user) and orch.status != OrchestrationStatus.ARCHIVED,
         "archived": orch.status == OrchestrationStatus.ARCHIVED,
         "publish_url": publish_url,
+        # Whose reference catalogue the rows and pickers take their names from (the session's choice).
+        "catalogue_name": designer_catalogue_name(request),
         "step_bulk_form": forms.StepBulkForm(orchestration=orch, auto_id="bulk-%s"),
-        "task_bulk_form": forms.StepTaskBulkForm(orchestration=orch, auto_id="bulk-%s"),
+        "task_bulk_form": attach_pickers(forms.StepTaskBulkForm(orchestration=orch, auto_id="bulk-%s"), catalogue),
     }
 
 
@@ -385,9 +461,14 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
     state = ProblemState(facts, now, _shown(request, cached, now))
     comments = status_service.open_comments_by_anchor(orch)
     status = status_service.draft_status(orch, _total(now))
+    catalogue = designer_catalogue(request)  # one query: the names the rows show
     if not page:
-        index = _annotate(orch, stages, positions, now.count, comments)
-        return {**_base_context(request, orch, stages, index, status), **state.panel(), "problem_state": state}
+        index = _annotate(orch, stages, positions, now.count, comments, catalogue)
+        return {
+            **_base_context(request, orch, stages, index, status, catalogue),
+            **state.panel(),
+            "problem_state": state,
+        }
 
     orch.ui_label = describe(orch)
     # The row buttons' template (designer.html#row-actions): data-edit-step="…/ITEM-NUMBER/edit/", …
@@ -397,7 +478,7 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
         for action in ("edit", "delete")
     ]
     ctx = {
-        **_base_context(request, orch, stages, {}, status),
+        **_base_context(request, orch, stages, {}, status, catalogue),
         **state.panel(),
         "problem_state": state,
         "row_action_urls": row_action_urls,
@@ -406,8 +487,9 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
         stage.pk: designer_cache.stage_key(
             TEMPLATE,
             orch.number,
-            # The stage shows a Rehearse link to Reviewers and Publishers only: part of the key.
-            (ctx["editable"], can_rehearse(request.user)),
+            # The stage shows a Rehearse link to Reviewers and Publishers only: part of the key; and the
+            # names of the catalogue's entries (its stamp changes with any of them).
+            (ctx["editable"], can_rehearse(request.user), catalogue.stamp),
             (
                 designer_cache.stage_signature(
                     stage, position=positions[stage.pk], problem_count=now.count(stage.number)
@@ -418,7 +500,12 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
         for stage in stages
     }
     html = designer_cache.render_stages(
-        request, TEMPLATE, ctx, stages, keys, lambda missing: _annotate(orch, missing, positions, now.count, comments)
+        request,
+        TEMPLATE,
+        ctx,
+        stages,
+        keys,
+        lambda missing: _annotate(orch, missing, positions, now.count, comments, catalogue),
     )
     for stage in stages:
         stage.html = html[stage.pk]
@@ -464,14 +551,16 @@ def fragment_context(
     else:
         counts = cached.count if cached is not None else (lambda number: 0)
         total = _total(cached) if cached is not None else 0
-    index = _annotate(orch, loaded, positions, counts, status_service.open_comments_by_anchor(orch))
+    comments = status_service.open_comments_by_anchor(orch)
+    catalogue = designer_catalogue(request)
+    index = _annotate(orch, loaded, positions, counts, comments, catalogue)
 
     def current_hash() -> str:
         # The revision this write recorded; a write that made none (the admin): only the whole tree can say.
         return status_service.current_content_hash(orch) or content_hash(selectors.orchestration_tree(number))
 
     status = status_service.draft_status(orch, total, current_hash)
-    return {**_base_context(request, orch, loaded, index, status), **context}
+    return {**_base_context(request, orch, loaded, index, status, catalogue), **context}
 
 
 def _total(problems: DraftProblems) -> int:

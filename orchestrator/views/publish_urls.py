@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import connections, publish, sandbox
+from . import catalogue, connections, publish, sandbox
 
 ORCH = "orchestrations/<number:number>/publish/"
 RUN = "publish/runs/<int:run_id>/"
@@ -19,4 +19,8 @@ urlpatterns = [
     path("connections/", connections.connections, name="connections"),
     path("connections/pull/", connections.pull_orchestration, name="pull_orchestration"),
     path("connections/<str:name>/check/", connections.connection_check, name="connection_check"),
+    path("connections/catalogue/upload/", catalogue.catalogue_upload_view, name="catalogue_upload"),
+    path("connections/catalogue/demo.json", catalogue.catalogue_demo_file, name="catalogue_demo_file"),
+    path("connections/<str:name>/catalogue/refresh/", catalogue.catalogue_refresh_view, name="catalogue_refresh"),
+    path("connections/<str:name>/catalogue/use/", catalogue.catalogue_use, name="catalogue_use"),
 ]

@@ -21,7 +21,9 @@ Path patterns are matched with re.search against the path below the REST root
 (e.g. "/orchestrations/ORCH-1/child/Stages"). Faults fire in the order they
 were added, each `times` times; the first matching one handles a request.
 Interactions and phone calls (``/interactions``, ``/phoneCalls``) are answered
-by the sandbox's CxActivitiesEmulator over `activity_store`.
+by the sandbox's CxActivitiesEmulator over `activity_store`; activity templates
+and the sales method's sales stages by its CxCatalogueEmulator (`catalogue`:
+replace ``catalogue.templates`` / ``catalogue.stages`` or rename their fields).
 The loopback server and the faults are http_fake.FakeHTTPServer's, shared
 with the fake Outreach (outreach_server.py) and B2C Service (b2c_server.py).
 """
@@ -40,6 +42,7 @@ from orchestrator.remote.emulator_profiles import PodProfile, profile_named
 from orchestrator.remote.store import MemoryStore, StoredOrchestration
 from orchestrator.remote.url_safety import REST_ROOT
 from orchestrator.sandbox.cx_activities_emulator import CxActivitiesEmulator
+from orchestrator.sandbox.cx_catalogue_emulator import CxCatalogueEmulator
 from orchestrator.sandbox.record_store import MemoryRecordStore
 
 from .http_fake import DropWhen, FakeHTTPServer, RecordedRequest, Reply
@@ -73,6 +76,7 @@ class FakeCxServer(FakeHTTPServer):
         self.emulator.base_url = self.url
         self.activity_store = MemoryRecordStore()
         self.activities = CxActivitiesEmulator(self.activity_store, base_url=self.url)
+        self.catalogue = CxCatalogueEmulator(base_url=self.url)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -84,6 +88,7 @@ class FakeCxServer(FakeHTTPServer):
         super().reset()
         self.store.reset()
         self.activity_store.reset()
+        self.catalogue = CxCatalogueEmulator(base_url=self.url)
         self.describe_override = None
         self.emulator.profile = self._initial_profile
 
@@ -179,6 +184,8 @@ class FakeCxServer(FakeHTTPServer):
     def answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Reply:
         if CxActivitiesEmulator.handles(path):
             return self.activities.handle(method, path, query, headers, body)
+        if CxCatalogueEmulator.handles(path):
+            return self.catalogue.handle(method, path, query, headers, body)
         return self.emulator.handle(method, path, query, headers, body)
 
     def authorized(self, headers: dict[str, str]) -> bool:

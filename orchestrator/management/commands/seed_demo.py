@@ -2,7 +2,8 @@
 
 Safe to run on every start (`make run` does): the demo orchestration is
 imported only when its number does not exist yet, so edits made in the
-browser survive; `--reset` puts the original back. Missing demo users are
+browser survive; `--reset` puts the original back. The built-in sandbox's
+reference catalogue is filled (refresh plus the demo's file) while it is empty. Missing demo users are
 created with the demo password; an existing account (the demo's own from an
 earlier run, or a real `admin`) keeps its password, rights and groups unless
 `--reset` asks for the demo's again.
@@ -12,6 +13,7 @@ with DJANGO_DEBUG=false, i.e. in production, unless `--force` says this is
 really wanted.
 """
 
+import json
 import os
 
 from django.conf import settings
@@ -20,9 +22,11 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from orchestrator.demo import DEMO_NUMBER, demo_document
-from orchestrator.models import Orchestration
+from orchestrator.demo import DEMO_NUMBER, demo_catalogue_file, demo_document
+from orchestrator.models import CatalogueEntry, Orchestration
+from orchestrator.remote import ConnectionConfigError, get_connection
 from orchestrator.roles import DESIGNER, PUBLISHER, REVIEWER, VIEWER, sync_role_groups
+from orchestrator.services.catalogue import catalogue_refresh, catalogue_upload
 from orchestrator.services.documents import DocumentInvalid, orchestration_import
 
 DEFAULT_PASSWORD = "orchestrator-demo"  # noqa: S105 - local demo accounts, printed on purpose
@@ -77,7 +81,27 @@ class Command(BaseCommand):
             sync_role_groups()
             users, kept = self.ensure_users(password, reset=reset)
             demo_line = self.ensure_demo(reset=reset, user=users["admin"])
+        self.stdout.write(self.ensure_catalogue(user=users["admin"]))
         self.print_logins(password, demo_line, kept)
+
+    def ensure_catalogue(self, *, user: User) -> str:
+        """The built-in sandbox's catalogue (issue 11), so the designer shows names from the first visit.
+
+        Only while the catalogue is empty: `make run` seeds on every start, and a refresh or a file
+        someone made since must survive it.
+        """
+        if CatalogueEntry.objects.filter(connection_name="default").exists():
+            return "Catalogue of the default connection already filled; left as it is."
+        try:
+            if not get_connection("default").is_sandbox:
+                return "Catalogue: the default connection is a real pod; refresh it on the Connections page."
+        except ConnectionConfigError as exc:
+            return f"Catalogue not filled: {exc.message}"
+        run = catalogue_refresh(connection_name="default", user=user)
+        if run.status != "done":
+            return f"Catalogue not filled: {run.message}"
+        uploaded = catalogue_upload(connection_name="default", content=json.dumps(demo_catalogue_file()).encode())
+        return f"Catalogue of the built-in sandbox: {run.message.removeprefix('Read ')} Uploaded {uploaded.summary}."
 
     def ensure_users(self, password: str, *, reset: bool) -> tuple[dict[str, User], set[str]]:
         """The demo accounts, and the usernames of the existing ones left as they are with another password."""
