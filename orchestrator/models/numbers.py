@@ -61,18 +61,60 @@ class IssuedNumber(models.Model):
         return self.number
 
 
-def issue_number(kind: str) -> str:
-    """A fresh public number for an object of this kind, e.g. ORCH-STG-7f3a9c21b4e0."""
-    prefix = PREFIXES[kind]
+# Every generated number has one shape: the kind's prefix and 8 upper-case hex digits (ORCH-1FDB9F5D,
+# ORCH-STG-7F3A9C21). Short enough to read out and type; the registry, not the randomness, makes it unique.
+GENERATED_DIGITS = 8
+GENERATED_PATTERN = re.compile(rf"[0-9A-F]{{{GENERATED_DIGITS}}}")
+
+
+class NumbersExhausted(RuntimeError):
+    """Ten draws in a row collided with numbers already issued: a sign of something wrong, not of bad luck."""
+
+
+def draw_number(kind: str) -> str:
+    """A candidate number for an object of this kind, not yet registered: the one generator of public numbers."""
+    return f"{PREFIXES[kind]}{secrets.token_hex(GENERATED_DIGITS // 2).upper()}"
+
+
+def issue_numbers(kind: str, count: int) -> list[str]:
+    """`count` fresh public numbers of this kind, registered as issued in one insert.
+
+    A collision with an old number (or between two concurrent batches) rolls
+    the insert back; only the colliding candidates are drawn again, so a
+    large batch does not start over for one unlucky draw. The usual case is
+    one query, whatever `count` is.
+    """
+    numbers = _distinct_draws(kind, count, taken=set())
     for _ in range(10):
-        candidate = f"{prefix}{secrets.token_hex(6)}"
         try:
             with transaction.atomic():
-                IssuedNumber.objects.create(number=candidate, kind=kind)
+                IssuedNumber.objects.bulk_create([IssuedNumber(number=n, kind=kind) for n in numbers])
         except IntegrityError:
-            continue  # 48 random bits collided with an old number: draw again
-        return candidate
-    raise RuntimeError("could not issue a unique public number")
+            used = set(IssuedNumber.objects.filter(number__in=numbers).values_list("number", flat=True))
+            kept = [n for n in numbers if n not in used]
+            numbers = kept + _distinct_draws(kind, count - len(kept), taken=used | set(kept))
+            continue
+        return numbers
+    raise NumbersExhausted(f"could not issue {count} unique public number(s) of kind {kind}")
+
+
+def _distinct_draws(kind: str, count: int, *, taken: set[str]) -> list[str]:
+    """`count` candidates, different from each other and from `taken` (a batch must not collide with itself)."""
+    out: dict[str, None] = {}
+    for _ in range(10 * count + 10):  # bounded: a broken random source must end in an error, not a hang
+        if len(out) == count:
+            break
+        candidate = draw_number(kind)
+        if candidate not in taken:
+            out[candidate] = None
+    if len(out) < count:
+        raise NumbersExhausted(f"could not draw {count} distinct public number(s) of kind {kind}")
+    return list(out)
+
+
+def issue_number(kind: str) -> str:
+    """A fresh public number for an object of this kind, e.g. ORCH-STG-7F3A9C21."""
+    return issue_numbers(kind, 1)[0]
 
 
 def register_numbers(kind: str, numbers: list[str]) -> None:

@@ -5,7 +5,6 @@ module shares its conventions (keyword-only, atomic, full_clean before save,
 version bumped, `StaleEdit` for an edit over a newer version).
 """
 
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from .. import selectors
 from ..models import IssuedNumber, Orchestration, OrchestrationStatus, RevisionAction, Step
-from ..models.numbers import PREFIXES, number_problem
+from ..models.numbers import NumbersExhausted, draw_number, issue_numbers, number_problem
 from . import history
 from .drafts import EDITABLE_FIELDS, DraftConflict, OrchestrationArchived, StaleEdit, _user
 from .editors import draft_editor_record
@@ -23,9 +22,12 @@ COPY_PREFIX = "Copy of "
 
 
 def orchestration_suggest_number() -> str:
-    """A short, readable number never issued before (e.g. ORCH-3F9A1C2B); the user may change it."""
+    """A number never issued before, in the one generated format (e.g. ORCH-3F9A1C2B); the user may change it.
+
+    It is only suggested, not registered: the form may come back with another.
+    """
     for _ in range(10):
-        candidate = f"ORCH-{secrets.token_hex(4).upper()}"
+        candidate = draw_number("orchestration")
         if not IssuedNumber.objects.filter(number=candidate).exists():
             return candidate
     raise RuntimeError("could not suggest an unused orchestration number")
@@ -176,17 +178,11 @@ def _copies(originals: list, kind: str, **overrides) -> list:
 
 
 def _issue_numbers(kind: str, count: int) -> list[str]:
-    """Issue `count` fresh public numbers in one insert (see models.numbers.issue_number)."""
-    prefix = PREFIXES[kind]
-    for _ in range(5):
-        numbers = [f"{prefix}{secrets.token_hex(6)}" for _ in range(count)]
-        try:
-            with transaction.atomic():
-                IssuedNumber.objects.bulk_create([IssuedNumber(number=n, kind=kind) for n in numbers])
-        except IntegrityError:
-            continue  # a 48-bit collision with an old number: draw the whole batch again
-        return numbers
-    raise DraftConflict("Could not issue new numbers; please try again.")
+    """Issue `count` fresh public numbers in one insert (models.numbers.issue_numbers), as a DraftConflict if not."""
+    try:
+        return issue_numbers(kind, count)
+    except NumbersExhausted as exc:
+        raise DraftConflict("Could not issue new numbers; please try again.") from exc
 
 
 def _apply(orch: Orchestration, values: Mapping[str, Any]) -> None:

@@ -1,5 +1,7 @@
 """A new draft from an Outreach connection's opportunity stages, against the real loopback fake."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -54,7 +56,7 @@ def test_the_import_builds_one_stage_per_outreach_stage_in_outreach_order(outrea
         (5, "Outreach stage 5", "", None),  # no order sorts last; no name is called after its id
     ]
     assert [s.lifecycle_attr_value for s in stages] == [s.name for s in stages]
-    assert all(s.number.startswith("ORCH-STG-") for s in stages)
+    assert all(re.fullmatch(r"ORCH-STG-[0-9A-F]{8}", s.number) for s in stages)  # the one generated format
     assert IssuedNumber.objects.filter(number__in=[s.number for s in stages]).count() == 5
     remembered = dict(OutreachStageLink.objects.filter(connection_name="ci").values_list("stage_number", "remote_id"))
     assert [remembered[s.number] for s in stages] == [3, 2, 4, 1, 5]
