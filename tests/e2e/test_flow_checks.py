@@ -76,7 +76,8 @@ def test_a_new_sales_stage_value_takes_the_next_stage_steps_along(page, live_ser
 
 def test_the_delete_dialog_lists_the_next_stage_steps_that_lose_their_target(page, live_server, login, designer):
     open_designer(page, live_server, login, designer)
-    page.get_by_role("button", name="Delete stage “Stage 2”").click()
+    page.get_by_role("button", name="More actions for stage “Stage 2”").click()
+    page.get_by_role("menuitem", name="Delete").click()
     dialog = page.get_by_role("dialog", name="Delete stage “Stage 2”?")
     expect(dialog).to_contain_text("1 Next stage step of other stages moves to “02 - Stage 2”")
     expect(dialog.locator(".stranded li")).to_have_text(["“Advance 1” in stage “Stage 1”"])
