@@ -49,6 +49,8 @@ from .publish_support import (
 PAGE = "orchestrator/publish.html"
 RUN_PAGE = "orchestrator/publish_run.html"
 RUNS_PAGE = "orchestrator/publish_runs.html"
+SHOW_DRY_RUNS = "dry-runs"  # ?show= value of the runs page that lists the dry runs instead of the publishes
+DRY_RUNS_SHOWN = 5  # the publish page lists this many recent dry runs, apart from the publishes
 RUNS_PAGE_SIZE = 50
 # A queued run nobody picked up after this long: say that a worker may be missing.
 WORKER_HINT_AFTER = timedelta(seconds=10)
@@ -101,6 +103,7 @@ def publish_context(request, orch: Orchestration, connection_name: str) -> tuple
         "active": active,
         "resumable": latest_resumable_run(orch, chosen.name) if chosen and not active else None,
         "runs": selectors.orchestration_runs(orch),
+        "dry_runs": selectors.orchestration_runs(orch, limit=DRY_RUNS_SHOWN, dry_runs=True),
         # Pulling replaces this draft: offered to who may edit it, and never over an archived one.
         "pull_form": PullForm(
             overview=picker["connections"],
@@ -188,12 +191,16 @@ def publish_start(request, number: str):
 @require_safe
 @view_runs_required
 def publish_runs(request, number: str):
-    """Every publish of one orchestration, newest first."""
+    """Every publish of one orchestration, newest first; `?show=dry-runs`: its dry runs, listed apart."""
     orch, missing = _orchestration_or_404(request, number)
     if missing:
         return missing
-    page = Paginator(selectors.orchestration_runs(orch, limit=None), RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, RUNS_PAGE, {"o": orch, "runs": page.object_list, "page": page})
+    dry = request.GET.get("show") == SHOW_DRY_RUNS
+    runs = selectors.orchestration_runs(orch, limit=None, dry_runs=dry)
+    page = Paginator(runs, RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, RUNS_PAGE, {"o": orch, "runs": page.object_list, "page": page, "dry": dry, "show": SHOW_DRY_RUNS}
+    )
 
 
 # -- the run page -------------------------------------------------------------------------------------------------
