@@ -5,7 +5,7 @@ whatever the number of stages, journal rows or sandbox stages:
 
 - `publish_run_progress(run_id)`: a run with its stages (2 queries);
 - `publish_run_journal(run)`: its HTTP exchanges (1 query);
-- `orchestration_runs(orch)`: the latest runs of an orchestration (1 query);
+- `orchestration_runs(orch)`: the latest publishes of an orchestration, or its dry runs (1 query);
 - `sandbox_contents()`: what the built-in sandbox holds, as an outline (2 queries);
 - `connection_overview()` / `find_connection(name)`: the configured
   connections as they may be shown (from the environment, no query, never a
@@ -52,9 +52,20 @@ def publish_run_journal(run: PublishRun) -> list[JournalEntry]:
     return list(JournalEntry.objects.filter(run=run).order_by("pk"))
 
 
-def orchestration_runs(orch: Orchestration, *, limit: int | None = RECENT_RUNS) -> QuerySet[PublishRun]:
-    """The runs of `orch`, newest first (dry runs included: they are plans the CLI recorded)."""
-    runs = PublishRun.objects.filter(orchestration=orch).select_related("started_by").order_by("-created_at", "-pk")
+def orchestration_runs(
+    orch: Orchestration, *, limit: int | None = RECENT_RUNS, dry_runs: bool = False
+) -> QuerySet[PublishRun]:
+    """The publishes of `orch`, newest first; with `dry_runs`, its dry runs instead.
+
+    A dry run (`manage.py publish --dry-run`) is a recorded plan that wrote
+    nothing, so it is never listed among the publishes: a plan made after a
+    publish would otherwise read as the latest publish.
+    """
+    runs = (
+        PublishRun.objects.filter(orchestration=orch, dry_run=dry_runs)
+        .select_related("started_by")
+        .order_by("-created_at", "-pk")
+    )
     return runs[:limit] if limit else runs
 
 

@@ -214,8 +214,11 @@ def test_publishing_queues_a_run_and_lands_on_its_page(publisher_client, orchest
     assert run.started_by == publisher
     assert SandboxStage.objects.filter(orchestration__number=orchestration.number).count() == 3
     page = publisher_client.get(response["Location"]).content.decode()
-    assert f"Publishing {orchestration.name} to default." in page
     assert page.count("✓ Done") == 3
+    # The run ended before the page was shown: the outcome, not a stale "Publishing…", on load and on reload.
+    for html in (page, publisher_client.get(response["Location"]).content.decode()):
+        assert "Publishing" not in html
+        assert f'aria-live="polite">{run.message}</p>' in html
 
 
 def test_htmx_publishing_redirects_the_whole_page(publisher_client, orchestration):
@@ -295,7 +298,7 @@ def test_a_running_run_polls_every_second(publisher_client, orchestration):
     run = make_run(orchestration)
     html = publisher_client.get(run_url(run)).content.decode()
     assert 'hx-trigger="every 1s"' in html
-    assert "Running: 1 of 3 stage(s) published." in html
+    assert f"Publishing {orchestration.name} to default: 1 of 3 stage(s) published." in html
     fragment = publisher_client.get(run_url(run), headers={**HTMX, "HX-Target": "progress"}).content.decode()
     assert fragment.lstrip().startswith('<section id="progress"')
     assert 'hx-trigger="every 1s"' in fragment
@@ -317,6 +320,31 @@ def test_the_poll_stops_once_the_run_is_done_and_brings_the_journal(publisher_cl
     assert '<p id="run-summary" class="run-summary" role="status" aria-live="polite" hx-swap-oob="innerHTML">' in (
         fragment
     )
+    assert "Published: 3 created." in fragment
+
+
+def test_a_queued_or_resumed_run_says_what_it_is_publishing(publisher_client, orchestration):
+    run = make_run(orchestration, status=PublishRunStatus.QUEUED, stages=0)
+    html = publisher_client.get(run_url(run)).content.decode()
+    assert f"Publishing {orchestration.name} to default: queued, waiting for a worker to start it." in html
+    PublishRun.objects.filter(pk=run.pk).update(status=PublishRunStatus.RUNNING, attempts=2)
+    html = publisher_client.get(run_url(run)).content.decode()
+    assert "(resumed: stages already done are not sent again)" in html
+
+
+def test_the_poll_that_sees_the_end_clears_flashes_from_the_start(publisher_client, orchestration):
+    running = make_run(orchestration)
+    publisher_client.post(start_url(orchestration), {"connection": "default"})  # flashes "already under way"
+    assert "already under way" in publisher_client.get(run_url(running)).content.decode()
+    poll = {"headers": {**HTMX, "HX-Target": "progress"}}
+    assert 'id="messages"' not in publisher_client.get(run_url(running), **poll).content.decode()  # still running
+    PublishRun.objects.filter(pk=running.pk).update(
+        status=PublishRunStatus.DONE, finished_at=timezone.now(), message="Published: 3 created."
+    )
+    fragment = publisher_client.get(run_url(running), {"seen": "running:1:3:0"}, **poll).content.decode()
+    messages_box = fragment[fragment.index('<div id="messages"') :]
+    assert 'hx-swap-oob="true"' in messages_box.split(">")[0]
+    assert '<p class="message' not in messages_box and "already under way" not in fragment
     assert "Published: 3 created." in fragment
 
 
@@ -419,7 +447,9 @@ def test_resume_finishes_a_partial_publish_without_sending_done_stages_again(pub
     run.refresh_from_db()
     assert run.status == PublishRunStatus.DONE
     assert cx_server.store.stage_numbers(orch.number) == [s.number for s in orch.stages.order_by("display_sequence")]
-    assert "Resuming run" in publisher_client.get(run_url(run)).content.decode()
+    html = publisher_client.get(run_url(run)).content.decode()
+    assert "Resuming" not in html and "Publishing" not in html  # done: the outcome, not a stale flash
+    assert f'aria-live="polite">{run.message}</p>' in html
 
 
 def test_resuming_a_finished_run_is_refused_with_a_message(publisher_client, orchestration):

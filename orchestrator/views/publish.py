@@ -49,6 +49,8 @@ from .publish_support import (
 PAGE = "orchestrator/publish.html"
 RUN_PAGE = "orchestrator/publish_run.html"
 RUNS_PAGE = "orchestrator/publish_runs.html"
+SHOW_DRY_RUNS = "dry-runs"  # ?show= value of the runs page that lists the dry runs instead of the publishes
+DRY_RUNS_SHOWN = 5  # the publish page lists this many recent dry runs, apart from the publishes
 RUNS_PAGE_SIZE = 50
 # A queued run nobody picked up after this long: say that a worker may be missing.
 WORKER_HINT_AFTER = timedelta(seconds=10)
@@ -101,6 +103,7 @@ def publish_context(request, orch: Orchestration, connection_name: str) -> tuple
         "active": active,
         "resumable": latest_resumable_run(orch, chosen.name) if chosen and not active else None,
         "runs": selectors.orchestration_runs(orch),
+        "dry_runs": selectors.orchestration_runs(orch, limit=DRY_RUNS_SHOWN, dry_runs=True),
         # Pulling replaces this draft: offered to who may edit it, and never over an archived one.
         "pull_form": PullForm(
             overview=picker["connections"],
@@ -181,20 +184,23 @@ def publish_start(request, number: str):
             f"A publish of {orch.name} to {run.connection_name} was already under way; here it is. "
             "Publish again once it has finished.",
         )
-    else:
-        messages.success(request, f"Publishing {orch.name} to {chosen.name}.")
+    # No "Publishing…" flash: it would outlive the run. The run page's summary says where the run is.
     return go(request, reverse("publish_run", args=[run.pk]))
 
 
 @require_safe
 @view_runs_required
 def publish_runs(request, number: str):
-    """Every publish of one orchestration, newest first."""
+    """Every publish of one orchestration, newest first; `?show=dry-runs`: its dry runs, listed apart."""
     orch, missing = _orchestration_or_404(request, number)
     if missing:
         return missing
-    page = Paginator(selectors.orchestration_runs(orch, limit=None), RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, RUNS_PAGE, {"o": orch, "runs": page.object_list, "page": page})
+    dry = request.GET.get("show") == SHOW_DRY_RUNS
+    runs = selectors.orchestration_runs(orch, limit=None, dry_runs=dry)
+    page = Paginator(runs, RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request, RUNS_PAGE, {"o": orch, "runs": page.object_list, "page": page, "dry": dry, "show": SHOW_DRY_RUNS}
+    )
 
 
 # -- the run page -------------------------------------------------------------------------------------------------
@@ -208,14 +214,17 @@ def _summary(run: PublishRun, stages: list, stale: bool) -> str:
             f"(last sign of life {timezone.localtime(run.heartbeat_at or run.created_at):%H:%M:%S}). "
             "Resume continues where it stopped; stages already done are not sent again."
         )
+    what = f"{'A dry run of' if run.dry_run else 'Publishing'} {run.orchestration.name} to {run.connection_name}"
     if run.status == PublishRunStatus.QUEUED:
-        return "Queued: waiting for a worker to start the publish."
+        return f"{what}: queued, waiting for a worker to start it."
     if run.status == PublishRunStatus.RUNNING:
+        resumed = " (resumed: stages already done are not sent again)" if run.attempts > 1 else ""
         if not stages:
-            return "Running: reading the remote orchestration and checking its metadata."
+            return f"{what}{resumed}: reading the remote orchestration and checking its metadata."
         sends = [s for s in stages if s.status != PublishStageStatus.SKIPPED]
         done = sum(1 for s in sends if s.status == PublishStageStatus.DONE)
-        return f"Running: {done} of {len(sends)} stage(s) published."
+        return f"{what}{resumed}: {done} of {len(sends)} stage(s) published."
+    # Ended: the outcome replaces the progress sentence, on a poll and on a reload alike.
     return run.message or run.get_status_display()
 
 
@@ -272,6 +281,10 @@ def publish_run(request, run_id: int):
             parts.append(render_to_string(f"{RUN_PAGE}#summary", {**ctx, "oob": True}, request))
         if ctx["exchanges"] is not None:
             parts.append(render_to_string(f"{RUN_PAGE}#journal", {**ctx, "oob": True}, request))
+        if not ctx["polling"]:
+            # The run ended (or stalled) while the page watched: a flash from when it started
+            # ("already under way…") is out of date, so the messages box shows only what is new.
+            parts.append(messages_oob(request))
         return HttpResponse("".join(parts))
     ctx = run_context(run, journal=True)
     return render(request, RUN_PAGE, ctx)
@@ -315,8 +328,7 @@ def publish_resume(request, run_id: int):
         return _run_refusal(request, run, str(exc))
     if resumed.pk != run.pk:
         messages.info(request, f"Another publish of {run.orchestration.name} is under way; here it is.")
-    else:
-        messages.success(request, f"Resuming run #{run.pk}: stages already done are not sent again.")
+    # No "Resuming…" flash for this run: it would outlive the run; the run page's summary says so while it runs.
     return go(request, reverse("publish_run", args=[resumed.pk]))
 
 

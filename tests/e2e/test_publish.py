@@ -78,9 +78,18 @@ def test_publish_the_demo_to_the_sandbox_and_watch_it_reach_done(page, live_serv
     page.get_by_role("button", name="Publish to default").click()
     expect(page).to_have_url(re.compile(r"/publish/runs/\d+/$"))
     assert page.url == f"{live_server.url}/publish/runs/{PublishRun.objects.get().pk}/"
-    expect(page.locator("#messages")).to_contain_text(f"Publishing {orch.name} to default.")
     expect_done(page, expected)
+    expect_no_stale_publishing(page)
+    page.reload()  # a reload shows the outcome too, never "Publishing…"
+    expect(page.locator("#run-summary")).to_contain_text(f"Published: {len(expected)} created")
+    expect_no_stale_publishing(page)
     expect_sandbox_as_designed(page, orch, expected)
+
+
+def expect_no_stale_publishing(page: Page) -> None:
+    """Once the run is done, no message still says it is publishing (issue 11: the stale green flash)."""
+    expect(page.locator("#messages")).not_to_contain_text("Publishing")
+    expect(page.locator("#run-summary")).not_to_contain_text("Publishing")
 
 
 @pytest.fixture
@@ -109,7 +118,9 @@ def test_publish_through_the_database_queue_and_watch_the_page_poll_to_done(
     expect(page).to_have_url(re.compile(r"/publish/runs/\d+/$"))
     # Nothing ran yet: the run waits in the queue and the page polls for news.
     expect(page.locator("#progress .run-status")).to_have_text("Queued")
-    expect(page.locator("#run-summary")).to_have_text("Queued: waiting for a worker to start the publish.")
+    expect(page.locator("#run-summary")).to_have_text(
+        f"Publishing {orch.name} to default: queued, waiting for a worker to start it."
+    )
     expect(page.locator("#progress")).to_have_attribute("hx-trigger", "every 1s")
     assert PublishRun.objects.get().status == PublishRunStatus.QUEUED
 
@@ -117,6 +128,7 @@ def test_publish_through_the_database_queue_and_watch_the_page_poll_to_done(
     worker.start()
     try:
         expect_done(page, expected)  # reached by polling: the page is never reloaded
+        expect_no_stale_publishing(page)  # the polled summary became the outcome
     finally:
         worker.join(timeout=60)
     assert not worker.is_alive()
