@@ -97,7 +97,15 @@
     const section = document.getElementById(`diagram-${stage}`);
     if (saved && section) {
       // The stage's diagram comes back with the edit in it; the focus goes back where the user was.
-      htmx.ajax("GET", section.dataset.refresh, { target: section, swap: "outerHTML" }).then(() => refocus(stage, id));
+      // Not on the ajax promise: it resolves at the swap, before htmx has processed the new nodes, and an
+      // Enter on a node focused then follows its plain link away from the diagram. htmx:load comes after.
+      const onLoad = (loaded) => {
+        if (loaded.target.id !== `diagram-${stage}`) return;
+        document.removeEventListener("htmx:load", onLoad);
+        refocus(stage, id);
+      };
+      document.addEventListener("htmx:load", onLoad);
+      htmx.ajax("GET", section.dataset.refresh, { target: section, swap: "outerHTML" });
     } else {
       refocus(stage, id);
     }

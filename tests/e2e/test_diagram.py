@@ -27,6 +27,9 @@ def test_edit_a_step_from_its_node_and_the_diagram_follows(page, live_server, lo
     first_stage = Stage.objects.filter(orchestration=demo).order_by("display_sequence").first()
     steps = list(Step.objects.filter(stage=first_stage).order_by("display_sequence"))
     page.evaluate("window.__same_page = true")  # gone if anything reloads the page
+    # A long settle makes a race CI once lost certain: the node focused after the refresh must already be
+    # htmx's, or the Enter below follows its plain link to the outline instead of opening the editor.
+    page.evaluate("htmx.config.defaultSettleDelay = 400")
 
     first = _node(page, steps[0])
     first.focus()
