@@ -15,6 +15,7 @@ whatever the number of stages, journal rows or sandbox stages:
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,11 +25,24 @@ from django.conf import settings
 from django.db.models import Count, Max, Prefetch, QuerySet
 
 from . import redaction
-from .models import JournalEntry, Orchestration, PublishRun, PublishStage, StepType
+from .models import (
+    AssignedTo,
+    ExecutionMethod,
+    JournalEntry,
+    ObjectiveStatus,
+    Orchestration,
+    PublishRun,
+    PublishStage,
+    StepType,
+)
 from .models.sandbox import SandboxOrchestration, SandboxStage
+from .remote import cx_fields
 from .remote.connections import get_connection, list_connections
+from .remote.emulator_codec import Codec
+from .remote.emulator_profiles import profile_named
 from .remote.errors import ConnectionConfigError
 from .remote.systems import system_named
+from .services.changes import STEP_LABELS
 
 RECENT_RUNS = 10
 
@@ -194,7 +208,8 @@ class SandboxTask:
     sequence: Any
     activity_template_id: Any
     activity_id: Any
-    assigned_to: str
+    assigned_to: str  # the interface's word (Owner, Team member), or the pod's code when it is none of ours
+    smart_action_id: Any = None
 
 
 @dataclass
@@ -209,6 +224,9 @@ class SandboxStep:
     serves: list[str] = field(default_factory=list)  # names of the objectives it serves
     on_success: str = ""  # the name of the step its success (failure) link names
     on_failure: str = ""
+    # Every other attribute the sandbox holds for the step, as (the designer's label, the value shown), in the
+    # contract's order: an edit made in the designer can be checked here field by field (newcomer finding 10).
+    details: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -218,6 +236,18 @@ class SandboxObjective:
     name: str
     status: str
     sequence: Any
+
+    @property
+    def status_note(self) -> str:
+        """What the pod's status code means, for people who never read the contract."""
+        return OBJECTIVE_STATUS_NOTES.get(self.status, "")
+
+
+# ObjectiveStatus as the sandbox page explains it (the export sets it from the associations, contract §2).
+OBJECTIVE_STATUS_NOTES = {
+    ObjectiveStatus.NEW: "no step serves it yet",
+    ObjectiveStatus.MAPPED: "a step serves it",
+}
 
 
 @dataclass
@@ -284,7 +314,59 @@ def _first(item: dict[str, Any], *names: str) -> Any:
     return next((item[name] for name in names if item.get(name) not in (None, "")), None)
 
 
-def _stage_view(row: SandboxStage) -> SandboxStageView:
+# Step attributes the sandbox page shows apart (the heading, the order, the links line), not among the details.
+_STEP_SHOWN_APART = frozenset(
+    {"OrchestrationStepNumber", "OrchestrationStepName", "StepType", "DisplaySequence"}
+    | {"SuccessStepNumber", "FailureStepNumber"}
+)
+_DETAIL_LABELS = {**STEP_LABELS, "ExecutionMethod": "Execution method"}
+_LOBS = frozenset({"FieldUpdateJson", "SuccessCriteria"})
+
+
+def _contract_form(profile_name: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """The stored stage read back into the contract's names, codes and links (LOBs decoded), as the pod's
+    profile stored it; {} for a profile this build no longer knows (the page then shows no details)."""
+    try:
+        profile = profile_named(profile_name)
+    except ValueError:
+        return {}
+    canonical, _ = Codec(profile).stage(doc)
+    return canonical
+
+
+def _shown(name: str, value: Any) -> str:
+    """One attribute's value as the sandbox page shows it: the interface's words for codes and flags, JSON
+    settings compact on one line, and a dash for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name == "ExecutionMethod":
+        return dict(ExecutionMethod.choices).get(value, str(value))
+    if name in _LOBS and isinstance(value, str):
+        try:
+            return json.dumps(json.loads(value), ensure_ascii=False, separators=(", ", ": "))
+        except ValueError:
+            return value  # kept as the pod holds it: the emulator refused anything else on the way in
+    return str(value)
+
+
+def _step_details(item: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(label, value) for every attribute of a contract-form step that the page does not show apart."""
+    if not item:
+        return []
+    return [
+        (_DETAIL_LABELS.get(name, name), _shown(name, item[name]))
+        for name in cx_fields.catalogue()[cx_fields.STEPS]
+        if name not in _STEP_SHOWN_APART and name in item
+    ]
+
+
+def _assigned_label(value: Any) -> str:
+    return dict(AssignedTo.choices).get(value, str(value or ""))
+
+
+def _stage_view(row: SandboxStage, profile_name: str) -> SandboxStageView:
     """One stored stage as an outline, whichever pod profile stored it.
 
     The documented shape keeps step tasks and associations beside the steps,
@@ -293,6 +375,9 @@ def _stage_view(row: SandboxStage) -> SandboxStageView:
     value LifecycleAttributeValue. Both are read here.
     """
     doc = row.document if isinstance(row.document, dict) else {}
+    canonical = _contract_form(profile_name, doc)
+    contract_steps = {item.get("OrchestrationStepNumber"): item for item in canonical.get("Steps", [])}
+    contract_tasks = {item.get("StepTasksNumber"): item for item in canonical.get("StepTasks", [])}
     stage = SandboxStageView(
         number=row.number,
         remote_id=doc.get("OrchestrationStageId", row.remote_id),
@@ -328,6 +413,7 @@ def _stage_view(row: SandboxStage) -> SandboxStageView:
             step_type=str(item.get("StepType", "")),
             type_label=_step_label(item.get("StepType")),
             sequence=item.get("DisplaySequence"),
+            details=_step_details(contract_steps.get(item.get("OrchestrationStepNumber"))),
         )
         steps[step.number] = step
         if step.remote_id is not None:
@@ -348,6 +434,7 @@ def _stage_view(row: SandboxStage) -> SandboxStageView:
     for item, parent in tasks:
         step = parent or steps.get(_key(_first(item, "OrchestrationStepNumber", "OrchestrationStepId")))
         if step is not None:
+            contract = contract_tasks.get(item.get("StepTasksNumber")) or item
             step.tasks.append(
                 SandboxTask(
                     number=str(item.get("StepTasksNumber", "")),
@@ -355,7 +442,8 @@ def _stage_view(row: SandboxStage) -> SandboxStageView:
                     sequence=item.get("DisplaySequence"),
                     activity_template_id=item.get("ActivityTemplateId"),
                     activity_id=item.get("ActivityId"),
-                    assigned_to=str(item.get("AssignedTo", "")),
+                    assigned_to=_assigned_label(contract.get("AssignedTo")),
+                    smart_action_id=item.get("SmartActionId"),
                 )
             )
     for item, parent in associations:
@@ -397,7 +485,7 @@ def sandbox_contents() -> SandboxContents:
             updated_at=row.updated_at,
             profile=row.profile,
         )
-        stages = [_stage_view(stage) for stage in row.stages.all()]
+        stages = [_stage_view(stage, row.profile) for stage in row.stages.all()]
         view.stages = sorted(stages, key=lambda s: (s.sequence if isinstance(s.sequence, int) else 0, s.number))
         out.append(view)
     local = set(Orchestration.objects.filter(number__in=[v.number for v in out]).values_list("number", flat=True))

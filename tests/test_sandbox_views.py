@@ -229,3 +229,74 @@ def test_orchestrations_stored_by_the_other_profile_are_pointed_out(viewer_clien
     html = viewer_client.get(URL).content.decode()
     assert "1 orchestration below was stored by the other profile" in html
     assert '<dd>strict <span class="tag">not the active profile: reset the sandbox</span></dd>' in html
+
+
+# -- every field of a step, in the designer's words (issue 11, item 7; newcomer finding 10) ----------------------
+
+
+def _details_of(html: str, step_number: str) -> str:
+    """The step-details list that follows a step's number on the page."""
+    start = html.index(f"<code>{step_number}</code>")
+    block = html[start : html.index("</dl>", start)]
+    assert '<dl class="step-details">' in block, "the step shows no details"
+    return block
+
+
+def test_an_edit_made_in_the_designer_can_be_checked_on_the_sandbox_page(viewer_client, published):
+    step = published.stages.order_by("display_sequence").first().steps.get(display_sequence=1)
+    details = _details_of(viewer_client.get(URL).content.decode(), step.number)
+    assert "<dt>Grace period (hours)</dt><dd>48</dd>" in details
+    step.grace_period = 96
+    step.suggestion_text = "Ask about the budget owner"
+    step.allow_skip = True
+    step.version += 1
+    step.save()
+    run = orchestration_publish(orchestration=published)
+    assert run.status == PublishRunStatus.DONE, run.message
+    details = _details_of(viewer_client.get(URL).content.decode(), step.number)
+    assert "<dt>Grace period (hours)</dt><dd>96</dd>" in details
+    assert "<dt>Suggestion for the rep</dt><dd>Ask about the budget owner</dd>" in details
+    assert "<dt>Allow skip</dt><dd>yes</dd>" in details
+    assert "<dt>Execution method</dt><dd>Manual</dd>" in details
+    assert "<dt>Activity template ID</dt><dd>300100000000101</dd>" in details
+    assert "Wait for replies" not in details  # not a Task step's setting: not sent, so not held
+
+
+def test_a_strict_pods_step_fields_are_read_back_in_the_contracts_words(viewer_client, settings, sandbox_pod):
+    settings.SANDBOX_PROFILE = "strict"
+    _publish_by_hand(sandbox_pod)
+    stored = SandboxStage.objects.get(number="ORCH-S1-STG")
+    raw = next(s for s in stored.document["Steps"] if "SuccessCriteria" in s)
+    assert "activityStatus" not in raw["SuccessCriteria"]  # the pod keeps the LOB base64
+    details = _details_of(viewer_client.get(URL).content.decode(), raw["OrchestrationStepNumber"])
+    assert "<dt>Success criteria</dt><dd>{&quot;activityStatus&quot;: &quot;COMPLETE&quot;}</dd>" in details
+    assert "<dt>Grace period (hours)</dt><dd>48</dd>" in details
+
+
+def test_assignees_and_objective_statuses_are_in_words(viewer_client, published):
+    html = viewer_client.get(URL).content.decode()
+    assert "assigned to owner" in html and "OWNER" not in html
+    # Every generated objective is served by one step: MAPPED, and the page says what that means.
+    assert '<span class="tag">MAPPED</span> <span class="muted status-note">a step serves it</span>' in html
+    assert '<span class="tag">NEW</span> until a step serves it' in html  # the legend
+    assert "team_member" not in html
+
+
+def test_a_team_member_assignee_is_not_shown_as_a_code(viewer_client, published):
+    from orchestrator.models import AssignedTo, StepTask
+
+    task = StepTask.objects.filter(step__stage__orchestration=published).first()
+    task.assigned_to = AssignedTo.TEAM_MEMBER
+    task.version += 1
+    task.save()
+    assert orchestration_publish(orchestration=published).status == PublishRunStatus.DONE
+    html = viewer_client.get(URL).content.decode()
+    assert "assigned to team member" in html
+    assert "team_member" not in html.lower()
+
+
+def test_the_local_draft_is_named_as_such(viewer_client, published):
+    html = viewer_client.get(URL).content.decode()
+    link = reverse("designer", args=[published.number])
+    assert f'<dt>Local draft</dt><dd><a href="{link}">Open {published.number} in the designer</a></dd>' in html
+    assert "<dt>Draft</dt>" not in html
