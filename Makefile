@@ -67,13 +67,17 @@ serve-prod: venv
 ## test: the whole suite: unit and integration, then the browser tests
 test: venv test-unit test-e2e
 
+# Both suites spread over the machine's cores (pytest-xdist; each worker has its own test database and,
+# for the browser tests, its own live server and Chromium). TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
+
 test-unit: venv
-	$(VENV)/bin/pytest -m "not e2e" -p no:playwright
+	$(VENV)/bin/pytest -m "not e2e" -p no:playwright -n $(TEST_WORKERS)
 
 # Playwright's sync API runs an event loop in the test thread, so Django's
 # async-safety guard must be off for these (and only these) tests.
 test-e2e: venv
-	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -m e2e tests/e2e
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest -m e2e tests/e2e -n $(TEST_WORKERS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
