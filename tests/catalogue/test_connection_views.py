@@ -33,7 +33,8 @@ def test_a_designer_refreshes_the_sandbox_catalogue(client, designer):
     response = client.post(reverse("catalogue_refresh", args=["default"]), follow=True)
     assert response.redirect_chain[-1][0].endswith("/connections/#catalogue")
     page = response.content.decode()
-    assert "Catalogue of default: Read 28 activity template(s) and 7 sales stage(s)" in page
+    assert "Catalogue of default: Read 28 activity template(s), 7 sales stage(s)" in page
+    assert "13 opportunity attribute(s) and 9 lead attribute(s)" in page
     assert CatalogueEntry.objects.filter(kind=CatalogueKind.ACTIVITY_TEMPLATE).count() == 28
 
 
