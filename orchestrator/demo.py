@@ -462,3 +462,45 @@ def demo_catalogue_file() -> list[dict[str, Any]]:
         ("activity", 300100000020006, "Kickoff preparation", "Prepare the onboarding kickoff"),
     ]
     return [{"kind": kind, "id": ref, "name": name, "description": detail} for kind, ref, name, detail in rows]
+
+
+# What the demo pod's describes of opportunities and leads list (issue 11): (name, title, type,
+# length, updatable). The demo's Field update steps set WinProb and ForecastCategory; the ids and
+# who-columns are there, not updatable, as on a real pod, so a refresh must leave them out.
+DEMO_OPPORTUNITY_ATTRIBUTES: tuple[tuple[str, str, str, int | None, bool], ...] = (
+    ("OptyId", "Opportunity ID", "integer", None, False),
+    ("OptyNumber", "Opportunity Number", "string", 30, False),
+    ("Name", "Name", "string", 275, True),
+    ("WinProb", "Win probability", "number", None, True),
+    ("ForecastCategory", "Forecast category", "string", 30, True),
+    ("StatusCode", "Status", "string", 30, True),
+    ("Revenue", "Revenue", "number", None, True),
+    ("CloseDate", "Close date", "date", None, True),
+    ("BudgetedFlag", "Budgeted", "boolean", 1, True),
+    ("BudgetAvailableDate", "Budget available date", "date", None, True),
+    ("DealHorizonCode", "Deal horizon", "string", 30, True),
+    ("DescriptionText", "Description", "string", 1000, True),
+    ("PrimaryCompetitorId", "Primary competitor", "integer", None, True),
+    ("ReasonWonLostCode", "Win/loss reason", "string", 30, True),
+    ("RiskLevelCode", "Risk level", "string", 30, True),
+    ("CreatedBy", "Created by", "string", 64, False),
+    ("CreationDate", "Creation date", "datetime", None, False),
+    ("LastUpdatedBy", "Last updated by", "string", 64, False),
+    ("LastUpdateDate", "Last update date", "datetime", None, False),
+)
+DEMO_LEAD_ATTRIBUTES: tuple[tuple[str, str, str, int | None, bool], ...] = (
+    ("LeadId", "Lead ID", "integer", None, False),
+    ("LeadNumber", "Lead number", "string", 30, False),
+    ("Name", "Name", "string", 250, True),
+    ("StatusCode", "Status", "string", 30, True),
+    ("Rank", "Rank", "string", 30, True),
+    ("LeadScore", "Score", "number", None, True),
+    ("DealAmount", "Deal size", "number", None, True),
+    ("DecisionMakerIdentifiedFlag", "Decision maker identified", "boolean", 1, True),
+    ("EstimatedCloseDate", "Estimated close date", "date", None, True),
+    ("ChannelType", "Channel type", "string", 30, True),
+    ("QualificationScore", "Qualification score", "number", None, True),
+    ("CreatedBy", "Created by", "string", 64, False),
+    ("CreationDate", "Creation date", "datetime", None, False),
+    ("LastUpdateDate", "Last update date", "datetime", None, False),
+)

@@ -193,7 +193,8 @@ class StepForm(VersionedForm):
     `step_type` decides the fields: a bound form uses the submitted type, so
     switching the type re-renders the form with the right fields. The JSON
     settings are edited as attribute/value rows or as raw JSON (`forms_json`);
-    `attribute_suggestions` feeds the rows' attribute names (a <datalist>).
+    `attribute_suggestions` feeds the rows' attribute names (a <datalist>); the
+    catalogue adds the Field update's (forms_catalogue.attach_pickers).
     """
 
     class Meta:
@@ -225,6 +226,7 @@ class StepForm(VersionedForm):
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self.stage = stage  # forms_catalogue reads the orchestration's object from it
         if step_type is None:
             step_type = (self.data.get(self.add_prefix("step_type")) if self.is_bound else None) or (
                 self.initial.get("step_type") or self.instance.step_type or StepType.TASK

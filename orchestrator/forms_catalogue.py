@@ -11,6 +11,13 @@ combobox is the field itself and free text stays possible.
 
 A kind the catalogue has no entries for gets no picker, only a hint where
 to fill the catalogue.
+
+A Field update's rows name attributes of the orchestration's object: the
+catalogue's attributes of that object are suggested (a <datalist> of the
+setting, keyboard-native), and a row naming one the catalogue does not know
+is kept and flagged beside the row, only when the catalogue has attributes
+of that object. Success criteria name the activity's attributes, not the
+object's, so they get neither.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dataclasses import dataclass
 from django.forms import BaseForm
 
 from .models import CatalogueKind
+from .models.catalogue import ATTRIBUTE_KINDS
 from .selectors_catalogue import Catalogue, Ref
 
 # Form field → the catalogue kind it refers to.
@@ -90,4 +98,20 @@ def attach_pickers(form: BaseForm, catalogue: Catalogue) -> BaseForm:
             if current is not None and current.unknown
             else ""
         )
+    _attach_attribute_names(form, catalogue)
     return form
+
+
+def _attach_attribute_names(form: BaseForm, catalogue: Catalogue) -> None:
+    builder = getattr(form, "json_builders", {}).get("field_update_json")
+    if builder is None:
+        return
+    object_code = form.stage.orchestration.object_code  # loaded with the step: no query
+    kind = ATTRIBUTE_KINDS.get(object_code)
+    options = catalogue.options(kind) if kind else []
+    if not options:
+        return  # nothing to suggest, nothing to compare with: the rows stay free text
+    builder.details = {**builder.details, **{ref.name: ref.detail for ref in options}}
+    builder.suggestions = sorted({*builder.suggestions, *builder.details}, key=str.casefold)
+    builder.known = frozenset(ref.name for ref in options)
+    builder.known_in = f"{object_code} in the catalogue of {catalogue.connection_name}"

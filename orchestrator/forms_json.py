@@ -66,6 +66,7 @@ class RowFields:
     row: Row
     html_name: str
     auto_id: str
+    warning: str = ""  # the catalogue does not know the attribute (shown beside the row, never a refusal)
 
     def name(self, part: str) -> str:
         return f"{self.html_name}-{self.index}-{part}"
@@ -102,6 +103,15 @@ class RowFields:
         return self.id("error")
 
     @property
+    def warning_id(self):
+        return self.id("warning")
+
+    @property
+    def described_by(self) -> str:
+        """The ids the attribute input points at: its error, then the catalogue's warning."""
+        return " ".join([*([self.error_id] if self.row.errors else []), *([self.warning_id] if self.warning else [])])
+
+    @property
     def number(self) -> str:
         return "" if self.index == "__i__" else str(int(self.index) + 1)
 
@@ -116,6 +126,11 @@ class JsonBuilder:
     switch_url: str = ""
     suggestions: list[str] = field(default_factory=list)
     help: str = ""
+    # From the catalogue (forms_catalogue): a second line per suggested name, and the names it knows
+    # with the words of the warning for others ("Opportunity in the catalogue of default").
+    details: dict[str, str] = field(default_factory=dict)
+    known: frozenset[str] | None = None
+    known_in: str = ""
 
     kind_choices = json_rows.KIND_CHOICES
     mode_choices = ((ROWS, "Rows"), (JSON, "JSON (advanced)"))
@@ -134,10 +149,24 @@ class JsonBuilder:
         return f"{self.auto_id}-attributes"
 
     @property
+    def datalist(self) -> list[tuple[str, str]]:
+        """(name, detail) of each suggestion: one <datalist> per setting, shared by every row."""
+        return [(name, self.details.get(name, "")) for name in self.suggestions]
+
+    def warning(self, attribute: str) -> str:
+        name = attribute.strip()
+        if self.known is None or not name or name in self.known:
+            return ""
+        return f"“{name}” is not an attribute of {self.known_in}."
+
+    @property
     def row_fields(self) -> list[RowFields]:
         # One blank row at the end: without a script, that is how a row is added.
         rows = [*self.rows, Row()] if not self.rows or not self.rows[-1].blank else self.rows
-        return [RowFields(str(i), row, self.html_name, self.auto_id) for i, row in enumerate(rows)]
+        return [
+            RowFields(str(i), row, self.html_name, self.auto_id, self.warning(row.attribute))
+            for i, row in enumerate(rows)
+        ]
 
     @property
     def template_row(self) -> RowFields:

@@ -31,6 +31,10 @@ FRAGMENTS = {
     "step row": lambda o: reverse("step_row", args=[o.number, step(o).number]),
     "step edit form": lambda o: reverse("step_edit", args=[o.number, step(o).number]),
     "step type switch": lambda o: reverse("step_edit", args=[o.number, step(o).number]) + "?step_type=WAIT&name=x",
+    # A Field update's rows look up the orchestration's object for the catalogue's attribute names.
+    "step type switch to field update": lambda o: (
+        reverse("step_edit", args=[o.number, step(o).number]) + "?step_type=FIELD_UPDATE&name=x"
+    ),
     "step new form": lambda o: reverse("step_new", args=[o.number, stage(o).number]),
     "step delete confirmation": lambda o: reverse("step_delete", args=[o.number, step(o).number]),
     "step task row": lambda o: reverse("step_task_row", args=[o.number, task(o).number]),

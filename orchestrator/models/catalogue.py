@@ -2,10 +2,18 @@
 
 One `CatalogueEntry` per (connection, kind, id): an activity template, a
 sales stage of the connection's sales method, a smart action, an e-mail
-template or an activity, with the name the designer shows instead of the id.
-Activity templates and sales stages are read from the pod (a RemoteRun of
-kind ``catalogue_refresh``); the other kinds have no documented REST source
-and come from a file an administrator uploads. A refresh or an upload
+template, an activity, or an attribute of an opportunity or a lead, with the
+name the designer shows instead of the id. Activity templates, sales stages
+and the attributes are read from the pod (a RemoteRun of kind
+``catalogue_refresh``); the other kinds have no documented REST source and
+come from a file an administrator uploads.
+
+An attribute's "id" is its name (what a Field update's JSON says), so it is
+stored as both ref_id and name. Each object has its own kind rather than one
+kind with the object inside ref_id: the counts per kind, the "flag only when
+the catalogue knows this kind" rule and the unique (connection, kind, ref_id)
+all then keep Opportunity and Lead apart with no parsing, and ref_id keeps
+its whole length for the name. A refresh or an upload
 replaces every entry of the kinds it covers on that connection in one
 transaction, so the catalogue is never half old and half new.
 
@@ -27,6 +35,8 @@ class CatalogueKind(models.TextChoices):
     SMART_ACTION = "smart_action", "Smart action"
     EMAIL_TEMPLATE = "email_template", "E-mail template"
     ACTIVITY = "activity", "Activity"
+    OPPORTUNITY_ATTRIBUTE = "opportunity_attribute", "Opportunity attribute"
+    LEAD_ATTRIBUTE = "lead_attribute", "Lead attribute"
 
 
 PLURALS = {
@@ -35,11 +45,24 @@ PLURALS = {
     CatalogueKind.SMART_ACTION: "smart actions",
     CatalogueKind.EMAIL_TEMPLATE: "e-mail templates",
     CatalogueKind.ACTIVITY: "activities",
+    CatalogueKind.OPPORTUNITY_ATTRIBUTE: "opportunity attributes",
+    CatalogueKind.LEAD_ATTRIBUTE: "lead attributes",
 }
 
 # Read from the pod's REST API; the others only come from an uploaded file.
-REST_KINDS = (CatalogueKind.ACTIVITY_TEMPLATE, CatalogueKind.SALES_STAGE)
+REST_KINDS = (
+    CatalogueKind.ACTIVITY_TEMPLATE,
+    CatalogueKind.SALES_STAGE,
+    CatalogueKind.OPPORTUNITY_ATTRIBUTE,
+    CatalogueKind.LEAD_ATTRIBUTE,
+)
 UPLOAD_KINDS = (CatalogueKind.SMART_ACTION, CatalogueKind.EMAIL_TEMPLATE, CatalogueKind.ACTIVITY)
+
+# An orchestration's ObjectCode → the kind holding the attributes of that object.
+ATTRIBUTE_KINDS = {
+    "Opportunity": CatalogueKind.OPPORTUNITY_ATTRIBUTE,
+    "Lead": CatalogueKind.LEAD_ATTRIBUTE,
+}
 
 
 class CatalogueSource(models.TextChoices):

@@ -1,9 +1,10 @@
-"""CX Sales reference data for the catalogue (issue 11): activity templates and a sales method's stages, as plain data.
+"""CX Sales reference data for the catalogue (issue 11): templates, a sales method's stages, attributes, as plain data.
 
 | method | path | what |
 |---|---|---|
 | GET | ``/activityTemplates`` | every activity template (paged: ``limit``, ``offset``, ``hasMore``) |
 | GET | ``/crmBusinessUnits/{id}/child/salesMethods/{SalesMethodId}/child/SalesStage`` | the method's stages |
+| GET | ``/opportunities/describe``, ``/leads/describe`` | the attributes of an orchestration's object |
 
 Oracle's pages document ``TemplateId`` as the template's key; the name
 attribute is not shown on the pages we have, so both readings are taken:
@@ -15,16 +16,20 @@ readings; its name is ``Name`` (or ``StageName``), its order ``StgOrder``
 id or name is skipped and counted, never guessed. A collection that keeps
 answering ``hasMore`` is cut off after MAX_ITEMS and reported as an error,
 not stored half.
+
+The attributes come from the ADF describe of the object's resource (see
+cx_attributes.py for the readings it accepts and what it leaves out).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from .client import RemoteClient
+from .cx_attributes import DESCRIBE, attributes_of
 from .errors import RemoteError
+from .references import Reference, ReferenceList
 
 ACTIVITY_TEMPLATES = "/activityTemplates"
 PAGE_SIZE = 200
@@ -37,24 +42,6 @@ _STAGE_ID = ("StgId", "StageId", "SalesStageId")
 _STAGE_NAME = ("Name", "StageName")
 _STAGE_ORDER = ("StgOrder", "DisplayOrder", "StageOrder")
 _STAGE_DETAIL = ("PhaseCd", "DescriptionText")
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One named thing of the pod: its id (as text), name, a second line and its place in the reply."""
-
-    ref_id: str
-    name: str
-    detail: str = ""
-    position: int = 0
-
-
-@dataclass
-class ReferenceList:
-    """What one collection gave: the usable items and how many were skipped (no id or no name)."""
-
-    items: list[Reference]
-    skipped: int = 0
 
 
 def sales_stages_path(business_unit_id: str, sales_method_id: str) -> str:
@@ -104,6 +91,11 @@ class CxCatalogueApi:
                 raise RemoteError(f"CX Sales said more {what} follow (hasMore) but sent none.", permanent=True)
             if len(items) >= MAX_ITEMS:
                 raise RemoteError(f"CX Sales sent more than {MAX_ITEMS} {what}; nothing was stored.", permanent=True)
+
+    def object_attributes(self, resource: str) -> ReferenceList:
+        """The attributes a Field update may set on `resource` ("opportunities", "leads"), from its describe."""
+        response = self.client.request("GET", f"/{quote(resource, safe='')}/describe", headers={"Accept": DESCRIBE})
+        return attributes_of(response.data, resource)
 
     def activity_templates(self) -> ReferenceList:
         """Every activity template the pod has, in its order."""

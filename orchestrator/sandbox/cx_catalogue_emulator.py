@@ -1,10 +1,11 @@
-"""The emulated CX Sales reference data: activity templates and a sales method's sales stages (read only).
+"""The emulated CX Sales reference data: activity templates, a sales method's stages, two describes (read only).
 
 | method | path | answer |
 |---|---|---|
 | GET | /activityTemplates[?limit=&offset=] | ``{"items", "count", "hasMore", "limit", "offset", "links"}`` |
 | GET | /crmBusinessUnits/{BU}/child/salesMethods/{SalesMethodId}/child/SalesStage | the same, for the stages |
-| any other method | either path | 405 |
+| GET | /opportunities/describe, /leads/describe | ``{"Resources": {name: {"title", "attributes"}}}`` |
+| any other method | any of these paths | 405 |
 
 ADF collections page as the conventions describe them: ``limit`` (default
 25, at most 500 here: our reading), ``offset``, ``hasMore`` and a ``next``
@@ -15,6 +16,14 @@ Sales Method SOAP service documents) and ``PhaseCd``. The `template_fields`
 and `stage_fields` knobs rename them, as a pod with the other reading would
 answer. A sales method other than the configured one is a 404, as is an
 unknown business unit. Credentials are not checked here.
+
+A describe lists each attribute as the one real opportunities describe we
+have does (fidelity-risks §2): ``name``, ``type``, ``updatable``,
+``mandatory``, ``queryable``, ``allowChanges``, ``title`` and, for a string,
+its length as ``maxLength`` in ADF's string form. The `describe_nested` knob
+puts the resource's node at the top instead of under ``Resources``, and
+`describe_lengths` = "precision" gives the length as an integer, as the
+other readings of the references have it.
 
 The data is the demo pod's (`orchestrator.demo`); tests replace it.
 """
@@ -34,6 +43,9 @@ Reply = tuple[int, dict[str, str], bytes]
 
 TEMPLATES = "/activityTemplates"
 _STAGES = re.compile(r"^/crmBusinessUnits/([^/]+)/child/salesMethods/([^/]+)/child/SalesStage/?$")
+_DESCRIBE = re.compile(r"^/(opportunities|leads)/describe/?$")
+DESCRIPTION_MEDIA_TYPE = "application/vnd.oracle.adf.description+json"
+TITLES = {"opportunities": ("Opportunity", "Opportunities"), "leads": ("Lead", "Leads")}
 COLLECTION_MEDIA_TYPE = "application/vnd.oracle.adf.resourcecollection+json"
 DEFAULT_LIMIT, MAX_LIMIT = 25, 500
 
@@ -45,7 +57,7 @@ def _error(status: int, detail: str) -> Reply:
 
 
 class CxCatalogueEmulator:
-    """Activity templates and one sales method's stages, paged like any ADF collection."""
+    """Activity templates and one sales method's stages, paged like any ADF collection; two describes."""
 
     def __init__(self, *, base_url: str = "sandbox://builtin") -> None:
         self.base_url = base_url
@@ -57,6 +69,13 @@ class CxCatalogueEmulator:
         # The attribute names the items carry: (id, name, detail).
         self.template_fields = ("TemplateId", "TemplateName", "Description")
         self.stage_fields = ("StgId", "Name", "PhaseCd")
+        # (name, title, type, length, updatable) per described resource; a test may replace them.
+        self.attributes: dict[str, list[tuple[str, str, str, int | None, bool]]] = {
+            "opportunities": list(demo.DEMO_OPPORTUNITY_ATTRIBUTES),
+            "leads": list(demo.DEMO_LEAD_ATTRIBUTES),
+        }
+        self.describe_nested = True  # {"Resources": {name: node}}; False: the node itself
+        self.describe_lengths = "maxLength"  # or "precision" (an integer)
 
     @staticmethod
     def handles(path: str) -> bool:
@@ -64,7 +83,7 @@ class CxCatalogueEmulator:
         if not path.startswith(REST_ROOT):
             return False
         rest = path.removeprefix(REST_ROOT)
-        return rest.rstrip("/") == TEMPLATES or bool(_STAGES.match(rest))
+        return rest.rstrip("/") == TEMPLATES or bool(_STAGES.match(rest) or _DESCRIBE.match(rest))
 
     def handle(
         self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
@@ -74,6 +93,8 @@ class CxCatalogueEmulator:
             return _error(405, f"{method.upper()} is not supported here: the catalogue is read only.")
         if rest.rstrip("/") == TEMPLATES:
             return self._page(path, query, self.templates, self.template_fields, position=False)
+        if described := _DESCRIBE.match(rest):
+            return self._describe(described.group(1))
         match = _STAGES.match(rest)
         if match is None:
             return _error(404, f"Nothing at {path[:200]}.")
@@ -82,6 +103,30 @@ class CxCatalogueEmulator:
         if match.group(2) != self.sales_method_id:
             return _error(404, f"No sales method {match.group(2)[:20]} in business unit {match.group(1)[:20]}.")
         return self._page(path, query, self.stages, self.stage_fields, position=True)
+
+    def describe(self, resource: str) -> dict[str, Any]:
+        """The describe document of `resource`, shaped by the knobs."""
+        rows: list[dict[str, Any]] = []
+        for name, title, kind, length, updatable in self.attributes.get(resource, []):
+            row: dict[str, Any] = {
+                "name": name,
+                "type": kind,
+                "updatable": updatable,
+                "mandatory": name == "Name",
+                "queryable": True,
+                "allowChanges": "always" if updatable else "never",
+                "title": title,
+            }
+            if length is not None:
+                row[self.describe_lengths] = str(length) if self.describe_lengths == "maxLength" else length
+            rows.append(row)
+        singular, plural = TITLES[resource]
+        node = {"discrColumnType": False, "title": singular, "titlePlural": plural, "attributes": rows}
+        return {"Resources": {resource: node}} if self.describe_nested else node
+
+    def _describe(self, resource: str) -> Reply:
+        document = json.dumps(self.describe(resource), ensure_ascii=False).encode()
+        return 200, {"Content-Type": DESCRIPTION_MEDIA_TYPE}, document
 
     def _page(
         self, path: str, query: Mapping[str, str], rows: list[tuple[int, str, str]], fields: tuple, *, position: bool

@@ -1,9 +1,10 @@
 """Filling a connection's reference catalogue (issue 11): a refresh from the pod, or an administrator's file.
 
-`catalogue_refresh(connection_name=…)` reads every activity template and,
-when the connection names a sales method (``CX_BUSINESS_UNIT_ID`` and
-``CX_SALES_METHOD_ID``; the built-in sandbox plays the demo's), its sales
-stages, through the one HTTP client; the exchanges are journalled on a
+`catalogue_refresh(connection_name=…)` reads every activity template, the
+sales stages when the connection names a sales method
+(``CX_BUSINESS_UNIT_ID`` and ``CX_SALES_METHOD_ID``; the built-in sandbox
+plays the demo's), and the attributes a Field update may set on an
+opportunity and on a lead (their describes), through the one HTTP client; the exchanges are journalled on a
 RemoteRun of kind ``catalogue_refresh``. Everything is read first and
 stored after, in one transaction that replaces the kinds read: a failed or
 refused read (a 401, a page that never ends) leaves the catalogue as it was.
@@ -29,12 +30,13 @@ from django.utils import timezone
 
 from ..demo import DEMO_BUSINESS_UNIT_ID, DEMO_SALES_METHOD_ID
 from ..models import CatalogueEntry, CatalogueKind, CatalogueSource, PublishReason, PublishRunStatus, RemoteRun
-from ..models.catalogue import PLURALS, REF_NAME_MAX, UPLOAD_KINDS
+from ..models.catalogue import ATTRIBUTE_KINDS, PLURALS, REF_NAME_MAX, UPLOAD_KINDS
 from ..models.remote import RemoteRunKind
 from ..models.text import text_problem
 from ..remote import ConnectionConfigError, RemoteError, get_connection
 from ..remote.client import RemoteClient
 from ..remote.connections import Connection
+from ..remote.cx_attributes import OBJECT_RESOURCES
 from ..remote.cx_catalogue import CxCatalogueApi, Reference
 from ..remote.systems import CX_SALES
 from .journal import Journal
@@ -95,7 +97,7 @@ def _replace(connection_name: str, kind_entries: dict[str, list[Reference]], sou
 
 
 def catalogue_refresh(*, connection_name: str = "default", user=None) -> RemoteRun:
-    """Read the connection's activity templates and sales stages and store them; returns the finished run.
+    """Read the connection's activity templates, sales stages and attributes and store them; returns the run.
 
     Raises ConnectionConfigError for an unknown or unusable connection (nothing is started).
     Remote trouble does not raise: the run records it and the catalogue is left as it was.
@@ -138,6 +140,12 @@ def _refresh(run: RemoteRun, journal: Journal, connection: Connection) -> None:
                 stages = api.sales_stages(business_unit, sales_method)
                 read[CatalogueKind.SALES_STAGE] = stages.items
                 skipped += stages.skipped
+            for object_code, kind in ATTRIBUTE_KINDS.items():
+                resource = OBJECT_RESOURCES[object_code]
+                journal.annotate(f"read the attributes of {object_code} (describe of {resource})")
+                attributes = api.object_attributes(resource)
+                read[kind] = attributes.items
+                skipped += attributes.skipped
     except RemoteError as exc:
         message = journal.scrub(exc.message)
         unchanged = "The catalogue was left as it was."
@@ -174,6 +182,7 @@ def _refresh(run: RemoteRun, journal: Journal, connection: Connection) -> None:
     parts = [f"{len(read[CatalogueKind.ACTIVITY_TEMPLATE])} activity template(s)"]
     if CatalogueKind.SALES_STAGE in read:
         parts.append(f"{len(read[CatalogueKind.SALES_STAGE])} sales stage(s) of sales method {sales_method}")
+    parts += [f"{len(read[kind])} {object_code.lower()} attribute(s)" for object_code, kind in ATTRIBUTE_KINDS.items()]
     prefix = "CX_" if connection.name == "default" else f"CX_{connection.name.upper()}_"
     notes = (
         ""
@@ -182,7 +191,8 @@ def _refresh(run: RemoteRun, journal: Journal, connection: Connection) -> None:
     )
     if skipped:
         notes += f" {skipped} item(s) without an id or a name were left out."
-    finish(PublishRunStatus.DONE, "", f"Read {' and '.join(parts)} from connection {connection.name}.{notes}")
+    listed = f"{', '.join(parts[:-1])} and {parts[-1]}"
+    finish(PublishRunStatus.DONE, "", f"Read {listed} from connection {connection.name}.{notes}")
 
 
 # -- the uploaded file ------------------------------------------------------------------------

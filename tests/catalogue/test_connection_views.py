@@ -1,6 +1,7 @@
 """The catalogue on the Connections page: who may refresh, upload and choose; what the page shows."""
 
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -33,8 +34,14 @@ def test_a_designer_refreshes_the_sandbox_catalogue(client, designer):
     response = client.post(reverse("catalogue_refresh", args=["default"]), follow=True)
     assert response.redirect_chain[-1][0].endswith("/connections/#catalogue")
     page = response.content.decode()
-    assert "Catalogue of default: Read 28 activity template(s) and 7 sales stage(s)" in page
+    assert "Catalogue of default: Read 28 activity template(s), 7 sales stage(s)" in page
+    assert "13 opportunity attribute(s) and 9 lead attribute(s)" in page
     assert CatalogueEntry.objects.filter(kind=CatalogueKind.ACTIVITY_TEMPLATE).count() == 28
+    # The table counts the attributes of each object in their own columns.
+    head = page[page.index('<table class="catalogue-table">') :]
+    assert '<th scope="col">Opportunity attributes</th><th scope="col">Lead attributes</th>' in head
+    row = head[head.index('<tr id="catalogue-default">') :]
+    assert re.findall(r"<td>(\d+)</td>", row[: row.index("</tr>")]) == ["28", "7", "0", "0", "0", "13", "9"]
 
 
 def test_a_refused_refresh_is_shown_with_its_reason(client, designer, monkeypatch, cx_server):

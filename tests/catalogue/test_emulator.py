@@ -52,3 +52,31 @@ def test_the_sandbox_routes_them_and_leaves_other_paths_to_the_other_emulators()
     assert not CxCatalogueEmulator.handles(f"{REST_ROOT}/orchestrations")
     status, _, body = SandboxRemotes().handle("GET", f"{REST_ROOT}/activityTemplates", {}, {}, b"")
     assert status == 200 and json.loads(body)["count"] == 25
+
+
+def test_the_describes_list_the_demo_attributes_as_adf_prints_them():
+    status, document = _get(f"{REST_ROOT}/opportunities/describe")
+    assert status == 200
+    node = document["Resources"]["opportunities"]
+    assert (node["title"], node["titlePlural"]) == ("Opportunity", "Opportunities")
+    rows = {row["name"]: row for row in node["attributes"]}
+    assert {"WinProb", "ForecastCategory", "StatusCode", "Revenue", "CloseDate"} <= set(rows)
+    assert rows["ForecastCategory"]["maxLength"] == "30"  # a string, as a real describe prints it
+    assert rows["WinProb"]["updatable"] is True
+    assert rows["OptyId"]["updatable"] is False and rows["CreationDate"]["updatable"] is False
+    status, lead = _get(f"{REST_ROOT}/leads/describe")
+    assert status == 200 and "LeadId" in {row["name"] for row in lead["Resources"]["leads"]["attributes"]}
+
+
+def test_the_describe_knobs_give_the_other_reading_and_writes_are_refused():
+    emulator = CxCatalogueEmulator()
+    emulator.describe_nested, emulator.describe_lengths = False, "precision"
+    status, _, body = emulator.handle("GET", f"{REST_ROOT}/opportunities/describe", {}, {}, b"")
+    rows = {row["name"]: row for row in json.loads(body)["attributes"]}
+    assert status == 200 and rows["ForecastCategory"]["precision"] == 30 and "maxLength" not in rows["WinProb"]
+    assert emulator.handle("PATCH", f"{REST_ROOT}/leads/describe", {}, {}, b"{}")[0] == 405
+    assert CxCatalogueEmulator.handles(f"{REST_ROOT}/leads/describe")
+    assert not CxCatalogueEmulator.handles(f"{REST_ROOT}/contacts/describe")
+    assert not CxCatalogueEmulator.handles(f"{REST_ROOT}/orchestrations/describe")
+    status, _, _ = SandboxRemotes().handle("GET", f"{REST_ROOT}/opportunities/describe", {}, {}, b"")
+    assert status == 200

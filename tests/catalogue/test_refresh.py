@@ -1,5 +1,7 @@
 """Refreshing a connection's reference catalogue from the pod: paging, both attribute readings, faults, the sandbox."""
 
+import json
+
 import pytest
 
 from orchestrator import demo
@@ -42,8 +44,8 @@ def test_reads_every_page_of_templates_and_the_sales_stages(monkeypatch, cx_serv
     stages = _entries(name, CatalogueKind.SALES_STAGE)
     assert [s[1] for s in stages] == [row[1] for row in demo.DEMO_SALES_STAGES]
     assert "450 activity template(s)" in run.message and "7 sales stage(s)" in run.message
-    # Every exchange is in the journal of the run.
-    assert JournalEntry.objects.filter(remote_run=run).count() == len(cx_server.requests) == 4
+    # Every exchange is in the journal of the run: three pages, the stages, two describes.
+    assert JournalEntry.objects.filter(remote_run=run).count() == len(cx_server.requests) == 6
 
 
 def test_the_other_attribute_reading_is_understood(monkeypatch, cx_server):
@@ -172,3 +174,84 @@ def test_a_refresh_that_collides_with_another_stores_nothing_and_says_so(monkeyp
     assert (run.status, run.reason) == (PublishRunStatus.FAILED, PublishReason.CONFLICT)
     assert "Another refresh" in run.message
     assert remote_run_exit_code(run) == 3
+
+
+# -- the attributes of the orchestration's object (the describes) -----------------------------------
+
+
+def _attributes(name, kind):
+    return dict(CatalogueEntry.objects.filter(connection_name=name, kind=kind).values_list("name", "detail"))
+
+
+@pytest.mark.parametrize(
+    ("nested", "lengths"), [(True, "maxLength"), (False, "precision")], ids=["under-Resources", "node-at-top"]
+)
+def test_the_attributes_of_both_objects_are_read_from_either_describe_reading(monkeypatch, cx_server, nested, lengths):
+    name = _configure(monkeypatch, cx_server)
+    cx_server.catalogue.describe_nested, cx_server.catalogue.describe_lengths = nested, lengths
+    run = catalogue_refresh(connection_name=name)
+    assert run.status == PublishRunStatus.DONE, run.message
+    opportunity = _attributes(name, CatalogueKind.OPPORTUNITY_ATTRIBUTE)
+    assert opportunity["WinProb"] == "Win probability · number"
+    assert opportunity["ForecastCategory"] == "Forecast category · string (30)"
+    assert {"StatusCode", "Revenue", "CloseDate"} <= set(opportunity)
+    lead = _attributes(name, CatalogueKind.LEAD_ATTRIBUTE)
+    assert lead["Rank"] == "Rank · string (30)" and "WinProb" not in lead
+    # Ids, who-columns and what the describe marks not updatable are not offered.
+    for left_out in ("OptyId", "OptyNumber", "CreationDate", "CreatedBy", "LastUpdateDate"):
+        assert left_out not in opportunity
+    assert "LeadId" not in lead and "CreationDate" not in lead
+    assert "13 opportunity attribute(s) and 9 lead attribute(s)" in run.message
+    assert [r.path.rsplit("/", 2)[-2] for r in cx_server.requests[-2:]] == ["opportunities", "leads"]
+
+
+def test_a_describe_s_updatable_false_wins_over_a_name_that_looks_settable(monkeypatch, cx_server):
+    name = _configure(monkeypatch, cx_server)
+    cx_server.catalogue.attributes["opportunities"] = [
+        ("WinProb", "Win probability", "number", None, True),
+        ("Revenue", "Revenue", "number", None, False),
+        ("bad name", "Nameless", "string", 10, True),
+    ]
+    run = catalogue_refresh(connection_name=name)
+    assert list(_attributes(name, CatalogueKind.OPPORTUNITY_ATTRIBUTE)) == ["WinProb"]
+    assert "1 item(s) without an id or a name were left out" in run.message
+
+
+def _refresh_then_break(monkeypatch, cx_server, **fault):
+    name = _configure(monkeypatch, cx_server)
+    assert catalogue_refresh(connection_name=name).status == PublishRunStatus.DONE
+    before = list(CatalogueEntry.objects.order_by("pk").values_list("kind", "ref_id", "name", "refreshed_at"))
+    cx_server.catalogue.templates = [(300100000090001, "Would be new", "")]
+    cx_server.fail("GET", r"/leads/describe$", **fault)
+    return name, before
+
+
+def test_a_401_on_a_describe_leaves_the_whole_catalogue_as_it_was(monkeypatch, cx_server):
+    name, before = _refresh_then_break(monkeypatch, cx_server, status=401)
+    run = catalogue_refresh(connection_name=name)
+    assert (run.status, run.reason) == (PublishRunStatus.FAILED, PublishReason.CREDENTIALS)
+    assert "left as it was" in run.message
+    after = list(CatalogueEntry.objects.order_by("pk").values_list("kind", "ref_id", "name", "refreshed_at"))
+    assert after == before  # the templates read before the describe failed were not stored either
+
+
+@pytest.mark.parametrize(
+    "body", ["<html>gateway</html>", {"Resources": {"leads": {"title": "Lead"}}}, {"Resources": {"opportunities": {}}}]
+)
+def test_a_describe_without_an_attribute_list_stores_nothing(monkeypatch, cx_server, body):
+    name, before = _refresh_then_break(monkeypatch, cx_server, status=200, body=body)
+    run = catalogue_refresh(connection_name=name)
+    assert (run.status, run.reason) == (PublishRunStatus.FAILED, PublishReason.REMOTE), run.message
+    assert "describe of leads" in run.message and "left as it was" in run.message
+    assert list(CatalogueEntry.objects.order_by("pk").values_list("kind", "ref_id", "name", "refreshed_at")) == before
+
+
+def test_the_built_in_sandbox_knows_the_attributes_the_demo_s_field_updates_set():
+    assert catalogue_refresh(connection_name="default").status == PublishRunStatus.DONE
+    known = set(CatalogueEntry.objects.filter(kind=CatalogueKind.OPPORTUNITY_ATTRIBUTE).values_list("name", flat=True))
+    used = set()
+    for stage in demo.demo_document()["Stages"]:
+        for step in stage["Steps"]:
+            if step.get("FieldUpdateJson"):
+                used |= set(json.loads(step["FieldUpdateJson"]))
+    assert used == {"WinProb", "ForecastCategory"} and used <= known

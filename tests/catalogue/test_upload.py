@@ -115,3 +115,20 @@ def test_an_oversized_file_is_refused_before_it_is_read():
 def test_an_unknown_connection_is_refused():
     with pytest.raises(ConnectionConfigError):
         catalogue_upload(connection_name="nowhere", content=GOOD_CSV.encode())
+
+
+def test_attributes_are_read_from_the_pod_not_uploaded_and_an_upload_leaves_them_alone():
+    from orchestrator.models.catalogue import UPLOAD_KINDS
+    from orchestrator.services.catalogue import catalogue_refresh
+
+    assert set(UPLOAD_KINDS) == {CatalogueKind.SMART_ACTION, CatalogueKind.EMAIL_TEMPLATE, CatalogueKind.ACTIVITY}
+    content = b"kind,id,name\nopportunity_attribute,1,WinProb\nLead attribute,2,Rank\n"
+    with pytest.raises(CatalogueFileError) as caught:
+        catalogue_upload(connection_name="default", content=content)
+    assert [p[:7] for p in caught.value.problems if "read from the pod (Refresh)" in p] == ["line 2:", "line 3:"]
+    assert not CatalogueEntry.objects.exists()
+    catalogue_refresh(connection_name="default")
+    attributes = CatalogueEntry.objects.filter(kind=CatalogueKind.OPPORTUNITY_ATTRIBUTE).count()
+    assert attributes > 0
+    catalogue_upload(connection_name="default", content=GOOD_CSV.encode())
+    assert CatalogueEntry.objects.filter(kind=CatalogueKind.OPPORTUNITY_ATTRIBUTE).count() == attributes

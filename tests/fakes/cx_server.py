@@ -21,9 +21,11 @@ Path patterns are matched with re.search against the path below the REST root
 (e.g. "/orchestrations/ORCH-1/child/Stages"). Faults fire in the order they
 were added, each `times` times; the first matching one handles a request.
 Interactions and phone calls (``/interactions``, ``/phoneCalls``) are answered
-by the sandbox's CxActivitiesEmulator over `activity_store`; activity templates
-and the sales method's sales stages by its CxCatalogueEmulator (`catalogue`:
-replace ``catalogue.templates`` / ``catalogue.stages`` or rename their fields).
+by the sandbox's CxActivitiesEmulator over `activity_store`; activity templates,
+the sales method's sales stages and the describes of opportunities and leads by
+its CxCatalogueEmulator (`catalogue`: replace ``catalogue.templates`` /
+``catalogue.stages`` / ``catalogue.attributes``, rename the fields, or set
+``describe_nested`` / ``describe_lengths`` for the other describe readings).
 The loopback server and the faults are http_fake.FakeHTTPServer's, shared
 with the fake Outreach (outreach_server.py) and B2C Service (b2c_server.py).
 """
