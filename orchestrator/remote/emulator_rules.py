@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from ..schema_check import SchemaCheck
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -119,8 +119,8 @@ def header_schema() -> dict[str, Any]:
 
 
 @cache
-def _validators() -> tuple[Draft202012Validator, Draft202012Validator]:
-    return Draft202012Validator(stage_schema()), Draft202012Validator(header_schema())
+def _validators() -> tuple[SchemaCheck, SchemaCheck]:
+    return SchemaCheck(stage_schema()), SchemaCheck(header_schema())
 
 
 def stage_children() -> dict[str, dict[str, Any]]:

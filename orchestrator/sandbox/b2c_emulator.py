@@ -39,9 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from jsonschema import Draft202012Validator
-
 from ..remote.systems import B2C_API_ROOT
+from ..schema_check import SchemaCheck
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -62,8 +61,8 @@ NOT_STARTED = {
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+def _validator() -> SchemaCheck:
+    return SchemaCheck(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def _now() -> str:

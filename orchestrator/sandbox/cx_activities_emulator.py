@@ -41,9 +41,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from jsonschema import Draft202012Validator
-
 from ..remote.url_safety import REST_ROOT
+from ..schema_check import SchemaCheck
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -113,8 +112,8 @@ MESSAGE_LENGTHS = {
 
 
 @cache
-def _validator(name: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads((SCHEMAS / name).read_text(encoding="utf-8")))
+def _validator(name: str) -> SchemaCheck:
+    return SchemaCheck(json.loads((SCHEMAS / name).read_text(encoding="utf-8")))
 
 
 def _now() -> str:

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from jsonschema import Draft202012Validator
+from ..schema_check import SchemaCheck
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -72,8 +72,8 @@ SANDBOX_USER_ID = 1
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+def _validator() -> SchemaCheck:
+    return SchemaCheck(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def _now() -> str:

@@ -27,6 +27,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from ..models import Orchestration
+from ..schema_check import SchemaCheck
 from .documents import orchestration_header, stage_document
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "orchestration-stage.contract.json"
@@ -91,27 +92,27 @@ class StagePayload:
 
 
 @cache
-def _stage_validators() -> tuple[Draft202012Validator, Draft202012Validator]:
+def _stage_validators() -> tuple[SchemaCheck, SchemaCheck]:
     """(full body validator, validator for a body whose OrchestrationId is not known yet)."""
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     without_id = copy.deepcopy(schema)
     without_id["required"] = [name for name in without_id["required"] if name != "OrchestrationId"]
-    return Draft202012Validator(schema), Draft202012Validator(without_id)
+    return SchemaCheck(schema), SchemaCheck(without_id)
 
 
 @cache
-def _header_validator() -> Draft202012Validator:
+def _header_validator() -> SchemaCheck:
     schema = json.loads(DOCUMENT_SCHEMA_PATH.read_text(encoding="utf-8"))
     header_schema = {
         "$schema": schema.get("$schema"),
         "$defs": schema["$defs"],
         **schema["$defs"]["OrchestrationHeader"],
     }
-    return Draft202012Validator(header_schema)
+    return SchemaCheck(header_schema)
 
 
-def _problems(validator: Draft202012Validator, body: dict[str, Any], stage_number: str) -> list[PayloadProblem]:
+def _problems(validator: SchemaCheck, body: dict[str, Any], stage_number: str) -> list[PayloadProblem]:
     errors = sorted(validator.iter_errors(body), key=lambda e: (list(e.absolute_path), e.message))
     return [PayloadProblem(stage_number, e.json_path, e.message) for e in errors]
 

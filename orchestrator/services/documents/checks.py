@@ -15,12 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from ...models import ObjectiveStatus, Stage, StageObjective, Step, StepObjectiveAssociation, StepTask, StepType
 from ...models.numbers import number_problem
 from ...models.text import text_problem
+from ...schema_check import SchemaCheck
 from ...validation import Problem
 from .export import FIELD_ATTRIBUTES
 
@@ -155,9 +155,9 @@ def _inlined(node: Any, defs: dict[str, Any]) -> Any:
 
 
 @cache
-def _schema_validator() -> Draft202012Validator:
+def _schema_validator() -> SchemaCheck:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return Draft202012Validator(_inlined(schema, schema.get("$defs", {})))
+    return SchemaCheck(_inlined(schema, schema.get("$defs", {})))
 
 
 _JSON_TYPES = {
