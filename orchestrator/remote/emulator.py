@@ -127,6 +127,11 @@ class CxEmulator(ChildResources):
         document = copy.deepcopy(self._describe)
         return self.describe_override(document) if self.describe_override else document
 
+    def _describe_read(self) -> dict[str, Any]:
+        """The effective describe for reading only: without an override, the profile's own, not copied (every
+        write consults it, and copying it cost more than the rest of the request)."""
+        return self.effective_describe() if self.describe_override else self._describe
+
     def contract_view(self, orchestration_number: str) -> list[dict[str, Any]]:
         """The stages held for an orchestration, in display order, in contract form (see Codec.contract_stage)."""
         return [self.codec.contract_stage(s.document) for s in self.store.list_stages(orchestration_number)]
@@ -219,7 +224,7 @@ class CxEmulator(ChildResources):
     def _post_orchestration(self, r: Request, chain: Chain) -> Reply:
         self.replies.check_media_type(r)
         data = self.replies.json_object(r)
-        node = rules.find_resource(self.effective_describe(), "orchestrations")
+        node = rules.find_resource(self._describe_read(), "orchestrations")
         problems = self._body_problems(data, "orchestrations")
         number = data.get(self.keys["orchestrations"])
         with self.store.atomic():
@@ -323,7 +328,7 @@ class CxEmulator(ChildResources):
         """
         if number is not None:
             data = {self.keys[resource]: number, **data}
-        node = rules.find_resource(self.effective_describe(), resource)
+        node = rules.find_resource(self._describe_read(), resource)
         problems = sent_problems(data, node, resource, keys=self.keys)
         return problems + read_only_problems(self.profile, self.keys, data, resource)
 
@@ -342,7 +347,7 @@ class CxEmulator(ChildResources):
         duplicate: str = "",
     ) -> StoredStage:
         """Validate the new stage (metadata, then contract form, then references) and store it."""
-        describe = self.effective_describe()
+        describe = self._describe_read()
         problems = problems + edit.problems
         for resource, item, index in edit.touched:
             nested = resource in GRANDCHILDREN and self.profile.child_location == "Steps"

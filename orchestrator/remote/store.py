@@ -9,11 +9,14 @@ and out, so a caller can never change stored data by editing what it got.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import orjson
 
 FIRST_ID = 300100000000001  # Oracle-looking ids, far from anything a test would type
 
@@ -67,6 +70,18 @@ class Store(Protocol):
     def reset(self) -> None: ...
 
 
+def _copied(stage: StoredStage | None) -> StoredStage | None:
+    """A stage nobody else holds. Documents are JSON data, and an orjson round trip copies them about ten times
+    faster than deepcopy (every write reads all the orchestration's stages); deepcopy stays for what orjson
+    cannot take (an integer past 64 bits)."""
+    if stage is None:
+        return None
+    try:
+        return dataclasses.replace(stage, document=orjson.loads(orjson.dumps(stage.document)))
+    except (orjson.JSONEncodeError, TypeError):
+        return copy.deepcopy(stage)
+
+
 def stage_order(stage: StoredStage) -> tuple[int, str]:
     """Stages list in display order, then by number (what a GET of the collection returns)."""
     sequence = stage.document.get("DisplaySequence")
@@ -113,16 +128,16 @@ class MemoryStore:
 
     def list_stages(self, orchestration_number: str) -> list[StoredStage]:
         with self._lock:
-            stages = [copy.deepcopy(s) for (o, _), s in self._stages.items() if o == orchestration_number]
+            stages = [_copied(s) for (o, _), s in self._stages.items() if o == orchestration_number]
         return sorted(stages, key=stage_order)
 
     def get_stage(self, orchestration_number: str, number: str) -> StoredStage | None:
         with self._lock:
-            return copy.deepcopy(self._stages.get((orchestration_number, number)))
+            return _copied(self._stages.get((orchestration_number, number)))
 
     def save_stage(self, stage: StoredStage) -> None:
         with self._lock:
-            self._stages[(stage.orchestration_number, stage.number)] = copy.deepcopy(stage)
+            self._stages[(stage.orchestration_number, stage.number)] = _copied(stage)
 
     def delete_stage(self, orchestration_number: str, number: str) -> bool:
         with self._lock:
