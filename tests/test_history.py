@@ -319,3 +319,47 @@ def test_a_write_after_an_import_in_the_same_action_is_in_its_revision(orch, des
     assert latest.action == RevisionAction.PULL
     assert latest.document == export(imported)
     assert '"StageName": "After"' in latest.document
+
+
+def test_consecutive_one_stage_edits_start_from_the_parsed_document_the_last_one_wrote(designer, monkeypatch):
+    """Issue 13: the second edit does not parse the previous revision again; what it starts from is exactly
+    what that revision holds, so every revision stays the export of the tree."""
+    from django.test import Client
+    from django.urls import reverse
+
+    orch = build_orchestration(stages=4)
+    stage = first_stage(orch)
+    drafts.stage_update(stage=stage, user=designer, expected_version=stage.version, values={"name": "Qualify"})
+    client = Client()
+    client.force_login(designer)
+    client.get(reverse("designer", args=[orch.number]))
+    steps = list(Step.objects.filter(stage__orchestration=orch).order_by("stage__display_sequence", "display_sequence"))
+
+    step = steps[0]
+    drafts.step_update(step=step, user=designer, expected_version=step.version, values={"name": "Call the buyer"})
+    written = Revision.objects.filter(orchestration=orch).order_by("-number").first()
+    assert history._PARSED[(written.pk, written.content_hash)] == json.loads(written.document)
+
+    class NoParsing:
+        @staticmethod
+        def loads(_text):
+            raise AssertionError("the previous revision was parsed again")
+
+    monkeypatch.setattr(history, "orjson", NoParsing)
+    step = steps[5]
+    drafts.step_update(step=step, user=designer, expected_version=step.version, values={"name": "Meet the board"})
+    latest = Revision.objects.filter(orchestration=orch).order_by("-number").first()
+    assert latest.number == written.number + 1
+    assert latest.document == export(orch)
+    assert (written.pk, written.content_hash) not in history._PARSED  # taken: it was changed in place
+    assert history._PARSED[(latest.pk, latest.content_hash)] == json.loads(latest.document)
+
+
+def test_a_parsed_document_is_only_used_for_the_exact_revision_it_came_from(orch, designer):
+    stage = first_stage(orch)
+    drafts.stage_update(stage=stage, user=designer, expected_version=stage.version, values={"name": "Qualify"})
+    latest = Revision.objects.filter(orchestration=orch).order_by("-number").first()
+    history._PARSED[(latest.pk, "another content")] = {"Stages": []}  # what some other content parsed to
+    stage.refresh_from_db()
+    drafts.stage_update(stage=stage, user=designer, expected_version=stage.version, values={"name": "Qualify it"})
+    assert Revision.objects.filter(orchestration=orch).order_by("-number").first().document == export(orch)

@@ -30,6 +30,8 @@ revision is that document, and restoring is importing it.
 import contextlib
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -180,6 +182,29 @@ def before_change(orchestration_id: int, *, new: bool = False) -> None:
         )
 
 
+# The parsed document of the revision an edit just wrote, by (revision pk, content sha256): the next edit of that
+# draft starts from it instead of parsing the previous revision again (4 ms of a 200-stage save, the part of an
+# edit that grew with the orchestration; issue 13). The key is the exact content, so an entry can never be stale;
+# an edit takes its entry out (it changes the document in place) and puts the new revision's back. Each process
+# keeps its own few; a miss parses the stored text as before.
+_PARSED: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
+_PARSED_MAX = 16
+_PARSED_LOCK = threading.Lock()
+
+
+def _previous_document(latest: Revision) -> dict[str, Any]:
+    with _PARSED_LOCK:
+        document = _PARSED.pop((latest.pk, latest.content_hash), None)
+    return document if document is not None else orjson.loads(latest.document)
+
+
+def _keep_parsed(revision: Revision, document: dict[str, Any]) -> None:
+    with _PARSED_LOCK:
+        _PARSED[(revision.pk, revision.content_hash)] = document
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+
+
 def _record(scope: _Scope) -> Revision | None:
     if scope.orchestration_id is None:
         return None  # nothing was written
@@ -198,8 +223,10 @@ def _record(scope: _Scope) -> Revision | None:
         problem_count, tree_revision = len(validate_orchestration(tree)), tree.tree_revision
         compared = (json.loads(latest.document), document) if latest is not None else None
     else:
-        text, digest, problem_count, tree_revision, compared = built
+        text, digest, problem_count, tree_revision, compared, parsed = built
     if latest is not None and latest.content_hash == digest and scope.action == RevisionAction.EDIT:
+        if built is not None:
+            _keep_parsed(latest, parsed)  # the same content: still the latest revision's document
         return None  # the action changed nothing (a move to where it was, the same boxes ticked)
     changes = change_summary(*compared) if compared is not None else None
     note = scope.note or _DEFAULT_NOTES.get(scope.action, "")
@@ -209,7 +236,7 @@ def _record(scope: _Scope) -> Revision | None:
         summary = f"{note.rstrip('.')}: {changes.one_line()}" if changes else note
     else:
         summary = changes.one_line()
-    return Revision.objects.create(
+    revision = Revision.objects.create(
         orchestration_id=scope.orchestration_id,
         number=(latest.number if latest is not None else 0) + 1,
         author=scope.user,
@@ -221,10 +248,14 @@ def _record(scope: _Scope) -> Revision | None:
         restored_from=scope.restored_from,
         tree_revision=tree_revision,
     )
+    if built is not None:
+        _keep_parsed(revision, parsed)
+    return revision
 
 
 def _one_stage_content(scope: _Scope, latest: Revision):
-    """(text, sha256, problem count, tree revision, (before, after)) from `latest` plus the touched stages.
+    """(text, sha256, problem count, tree revision, (before, after), document) from `latest` plus the touched
+    stages; `document` is what `text` says, parsed.
 
     None when it cannot be done that way. (before, after) are the two sides
     of the change summary, cut to the touched stages: the others are equal.
@@ -242,7 +273,7 @@ def _one_stage_content(scope: _Scope, latest: Revision):
     orch = Orchestration.objects.select_related("updated_by", "problem_cache").get(pk=scope.orchestration_id)
     if latest.tree_revision is None or latest.tree_revision != orch.tree_revision - 1:
         return None
-    previous = orjson.loads(latest.document)  # the previous revision: a megabyte at 200 stages, read fast
+    previous = _previous_document(latest)  # the previous revision: a megabyte at 200 stages
     facts = stage_facts(orch.pk)
     if [stage.get("OrchestrationStageNumber") for stage in previous.get("Stages", [])] != [f.number for f in facts]:
         return None  # a stage came, went or moved: every position may differ
@@ -268,7 +299,7 @@ def _one_stage_content(scope: _Scope, latest: Revision):
         )
     else:
         problem_count = len(validate_orchestration(_tree(orch.pk)))
-    return text, digest, problem_count, orch.tree_revision, (before, after)
+    return text, digest, problem_count, orch.tree_revision, (before, after), document
 
 
 # -- reads ---------------------------------------------------------------------------------------------------------
