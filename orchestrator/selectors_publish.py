@@ -6,7 +6,7 @@ whatever the number of stages, journal rows or sandbox stages:
 - `publish_run_progress(run_id)`: a run with its stages (2 queries);
 - `publish_run_journal(run)`: its HTTP exchanges (1 query);
 - `orchestration_runs(orch)`: the latest publishes of an orchestration, or its dry runs (1 query);
-- `sandbox_contents()`: what the built-in sandbox holds, as an outline (2 queries);
+- `sandbox_contents(catalogue)`: what the built-in sandbox holds, as an outline, ids named by `catalogue` (2 queries);
 - `connection_overview()` / `find_connection(name)`: the configured
   connections as they may be shown (from the environment, no query, never a
   secret); ``system="outreach"`` for the Outreach ones;
@@ -27,6 +27,7 @@ from django.db.models import Count, Max, Prefetch, QuerySet
 from . import redaction
 from .models import (
     AssignedTo,
+    CatalogueKind,
     ExecutionMethod,
     JournalEntry,
     ObjectiveStatus,
@@ -42,6 +43,7 @@ from .remote.emulator_codec import Codec
 from .remote.emulator_profiles import profile_named
 from .remote.errors import ConnectionConfigError
 from .remote.systems import system_named
+from .selectors_catalogue import Catalogue
 from .services.changes import STEP_LABELS
 
 RECENT_RUNS = 10
@@ -351,12 +353,28 @@ def _shown(name: str, value: Any) -> str:
     return str(value)
 
 
-def _step_details(item: dict[str, Any] | None) -> list[tuple[str, str]]:
+# Id attributes the catalogue may name (what the designer's pickers show instead of the id).
+_NAMED_IDS = {
+    "ActivityTemplateId": CatalogueKind.ACTIVITY_TEMPLATE,
+    "SmartActionId": CatalogueKind.SMART_ACTION,
+    "EmailTemplateId": CatalogueKind.EMAIL_TEMPLATE,
+    "ActivityId": CatalogueKind.ACTIVITY,
+}
+
+
+def _named(name: str, value: Any, catalogue: Catalogue | None) -> str:
+    """An id as "Name (id)" when the sandbox connection's catalogue knows it, else as the id."""
+    shown = _shown(name, value)
+    ref = catalogue.ref(_NAMED_IDS[name], value) if catalogue is not None and name in _NAMED_IDS else None
+    return f"{ref.name} ({shown})" if ref is not None and ref.name else shown
+
+
+def _step_details(item: dict[str, Any] | None, catalogue: Catalogue | None = None) -> list[tuple[str, str]]:
     """(label, value) for every attribute of a contract-form step that the page does not show apart."""
     if not item:
         return []
     return [
-        (_DETAIL_LABELS.get(name, name), _shown(name, item[name]))
+        (_DETAIL_LABELS.get(name, name), _named(name, item[name], catalogue))
         for name in cx_fields.catalogue()[cx_fields.STEPS]
         if name not in _STEP_SHOWN_APART and name in item
     ]
@@ -366,7 +384,7 @@ def _assigned_label(value: Any) -> str:
     return dict(AssignedTo.choices).get(value, str(value or ""))
 
 
-def _stage_view(row: SandboxStage, profile_name: str) -> SandboxStageView:
+def _stage_view(row: SandboxStage, profile_name: str, catalogue: Catalogue | None = None) -> SandboxStageView:
     """One stored stage as an outline, whichever pod profile stored it.
 
     The documented shape keeps step tasks and associations beside the steps,
@@ -413,7 +431,7 @@ def _stage_view(row: SandboxStage, profile_name: str) -> SandboxStageView:
             step_type=str(item.get("StepType", "")),
             type_label=_step_label(item.get("StepType")),
             sequence=item.get("DisplaySequence"),
-            details=_step_details(contract_steps.get(item.get("OrchestrationStepNumber"))),
+            details=_step_details(contract_steps.get(item.get("OrchestrationStepNumber")), catalogue),
         )
         steps[step.number] = step
         if step.remote_id is not None:
@@ -440,10 +458,12 @@ def _stage_view(row: SandboxStage, profile_name: str) -> SandboxStageView:
                     number=str(item.get("StepTasksNumber", "")),
                     remote_id=item.get("StepTasksId"),
                     sequence=item.get("DisplaySequence"),
-                    activity_template_id=item.get("ActivityTemplateId"),
-                    activity_id=item.get("ActivityId"),
+                    activity_template_id=_named("ActivityTemplateId", item.get("ActivityTemplateId"), catalogue),
+                    activity_id=_named("ActivityId", item.get("ActivityId"), catalogue),
                     assigned_to=_assigned_label(contract.get("AssignedTo")),
-                    smart_action_id=item.get("SmartActionId"),
+                    smart_action_id=_named("SmartActionId", item.get("SmartActionId"), catalogue)
+                    if item.get("SmartActionId") not in (None, "")
+                    else None,
                 )
             )
     for item, parent in associations:
@@ -463,7 +483,7 @@ def _step_name(step: SandboxStep | None) -> str:
     return (step.name or step.number) if step is not None else ""
 
 
-def sandbox_contents() -> SandboxContents:
+def sandbox_contents(catalogue: Catalogue | None = None) -> SandboxContents:
     """What the built-in sandbox holds: orchestrations by number, their stages in display order, every id.
 
     The result's `profile` is the active SANDBOX_PROFILE; each orchestration
@@ -485,7 +505,7 @@ def sandbox_contents() -> SandboxContents:
             updated_at=row.updated_at,
             profile=row.profile,
         )
-        stages = [_stage_view(stage, row.profile) for stage in row.stages.all()]
+        stages = [_stage_view(stage, row.profile, catalogue) for stage in row.stages.all()]
         view.stages = sorted(stages, key=lambda s: (s.sequence if isinstance(s.sequence, int) else 0, s.number))
         out.append(view)
     local = set(Orchestration.objects.filter(number__in=[v.number for v in out]).values_list("number", flat=True))

@@ -300,3 +300,26 @@ def test_the_local_draft_is_named_as_such(viewer_client, published):
     link = reverse("designer", args=[published.number])
     assert f'<dt>Local draft</dt><dd><a href="{link}">Open {published.number} in the designer</a></dd>' in html
     assert "<dt>Draft</dt>" not in html
+
+
+def test_ids_are_named_by_the_sandbox_connections_catalogue(viewer_client):
+    import json
+
+    from orchestrator import demo
+    from orchestrator.services.catalogue import catalogue_refresh, catalogue_upload
+    from orchestrator.services.documents import orchestration_import
+
+    orch = orchestration_import(document=demo.demo_document()).orchestration
+    assert orchestration_publish(orchestration=orch).status == PublishRunStatus.DONE
+    html = viewer_client.get(URL).content.decode()
+    assert f"<dt>Activity template ID</dt><dd>{demo.CALL_TEMPLATE}</dd>" in html  # no catalogue yet: the id
+
+    assert catalogue_refresh(connection_name="default").status == "done"
+    catalogue_upload(connection_name="default", content=json.dumps(demo.demo_catalogue_file()).encode())
+    html = viewer_client.get(URL).content.decode()
+    assert f"<dt>Activity template ID</dt><dd>Qualification call ({demo.CALL_TEMPLATE})</dd>" in html
+    assert (
+        f"Step task 1: activity template Qualification call ({demo.CALL_TEMPLATE}), "
+        "activity Champion call (300100000020001), assigned to owner"
+    ) in html
+    assert "smart action Log call outcome (300100000030001)" in html

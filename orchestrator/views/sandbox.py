@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors_publish as selectors
+from ..selectors_catalogue import catalogue_for
 from ..selectors_outreach import outreach_connections, sandbox_outreach_stages
 from ..selectors_rehearsal import sandbox_records
 from ..services.sandbox import sandbox_reset as sandbox_reset_service
@@ -16,8 +17,9 @@ CONFIRM = "yes"
 
 
 def _context() -> dict:
-    orchestrations = selectors.sandbox_contents()
     sandbox_names = [info.name for info in selectors.connection_overview() if info.is_sandbox]
+    # Ids named as the designer names them: by the catalogue of the (first) connection publishing here.
+    orchestrations = selectors.sandbox_contents(catalogue_for(sandbox_names[0] if sandbox_names else "default"))
     return {
         "orchestrations": orchestrations,
         "stage_total": sum(len(o.stages) for o in orchestrations),
