@@ -180,7 +180,7 @@ def test_the_diagram_s_step_editor_picks_by_name_too(page, live_server, login, d
     assert first_step.activity_template_id == 300100000010002
 
 
-def test_a_field_update_row_picks_an_attribute_of_the_refreshed_catalogue_by_keyboard(
+def test_a_field_update_row_is_offered_the_attributes_of_the_refreshed_catalogue(
     page, live_server, login, designer, db
 ):
     orch = build_orchestration(stages=1)
