@@ -9,9 +9,12 @@ stage (the last stage ends with a STOP step instead).
 import itertools
 
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from orchestrator.models import (
     AssignedTo,
+    CatalogueEntry,
+    CatalogueSource,
     Orchestration,
     Stage,
     StageObjective,
@@ -91,3 +94,17 @@ def build_orchestration(*, stages: int = 3, name: str = "Test playbook", number:
                 stage=stage, display_sequence=3, name="Done", step_type=StepType.STOP, exit_orchestration=True
             )
     return orch
+
+
+def catalogue_entry(kind, ref_id, name, connection_name="default", position=0, detail="") -> CatalogueEntry:
+    """An unsaved catalogue entry as a refresh from the pod would store it (for bulk_create)."""
+    return CatalogueEntry(
+        connection_name=connection_name,
+        kind=kind,
+        ref_id=ref_id,
+        name=name,
+        detail=detail,
+        position=position,
+        source=CatalogueSource.REST,
+        refreshed_at=timezone.now(),
+    )

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .client import RemoteClient
+from .cx import DESCRIPTION_MEDIA_TYPE
 from .errors import RemoteError
 
 INTERACTIONS = "/interactions"
@@ -50,9 +51,7 @@ class CxActivitiesApi:
 
     def described_attributes(self, resource: str, child: str) -> tuple[set[str], set[str]]:
         """(the attribute names of `resource`, those of its child collection `child`) from the pod's describe."""
-        response = self.client.request(
-            "GET", f"/{resource}/describe", headers={"Accept": "application/vnd.oracle.adf.description+json"}
-        )
+        response = self.client.request("GET", f"/{resource}/describe", headers={"Accept": DESCRIPTION_MEDIA_TYPE})
         document = response.data if isinstance(response.data, dict) else {}
         resources = document.get("Resources") if isinstance(document.get("Resources"), dict) else None
         described = resources.get(resource) if resources else None

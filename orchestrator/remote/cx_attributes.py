@@ -21,17 +21,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import cx_fields
 from .errors import RemoteError
 from .references import Reference, ReferenceList
 
-DESCRIBE = "application/vnd.oracle.adf.description+json"
 NAME_MAX = 40  # the catalogue's ref_id length (models.catalogue.REF_ID_MAX)
 # An orchestration's ObjectCode → the REST resource of that object.
 OBJECT_RESOURCES = {"Opportunity": "opportunities", "Lead": "leads"}
 # Set by the pod on every write; never something a step sets.
-WHO_COLUMNS = frozenset(
-    {"CreatedBy", "CreationDate", "LastUpdatedBy", "LastUpdateDate", "LastUpdateLogin", "ObjectVersionNumber"}
-)
+POD_MANAGED = cx_fields.WHO_COLUMNS | {"ObjectVersionNumber"}
 # Each record's own key: a Field update changes the record, never its id.
 RECORD_IDS = {"opportunities": frozenset({"OptyId"}), "leads": frozenset({"LeadId"})}
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -86,7 +84,7 @@ def attributes_of(document: Any, resource: str) -> ReferenceList:
         raise RemoteError(f"CX Sales answered the describe of {resource} without an attribute list.", permanent=True)
     result = ReferenceList(items=[])
     seen: set[str] = set()
-    left_out = WHO_COLUMNS | RECORD_IDS.get(resource, frozenset())
+    left_out = POD_MANAGED | RECORD_IDS.get(resource, frozenset())
     for attribute in rows:
         name = attribute.get("name") if isinstance(attribute, dict) else None
         name = name.strip() if isinstance(name, str) else ""

@@ -27,7 +27,8 @@ from typing import Any
 from urllib.parse import quote
 
 from .client import RemoteClient
-from .cx_attributes import DESCRIBE, attributes_of
+from .cx import DESCRIPTION_MEDIA_TYPE
+from .cx_attributes import attributes_of
 from .errors import RemoteError
 from .references import Reference, ReferenceList
 
@@ -94,7 +95,9 @@ class CxCatalogueApi:
 
     def object_attributes(self, resource: str) -> ReferenceList:
         """The attributes a Field update may set on `resource` ("opportunities", "leads"), from its describe."""
-        response = self.client.request("GET", f"/{quote(resource, safe='')}/describe", headers={"Accept": DESCRIBE})
+        response = self.client.request(
+            "GET", f"/{quote(resource, safe='')}/describe", headers={"Accept": DESCRIPTION_MEDIA_TYPE}
+        )
         return attributes_of(response.data, resource)
 
     def activity_templates(self) -> ReferenceList:

@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import demo
+from ..remote.emulator_http import DESCRIPTION_TYPE
 from ..remote.url_safety import REST_ROOT
 
 Reply = tuple[int, dict[str, str], bytes]
@@ -44,7 +45,6 @@ Reply = tuple[int, dict[str, str], bytes]
 TEMPLATES = "/activityTemplates"
 _STAGES = re.compile(r"^/crmBusinessUnits/([^/]+)/child/salesMethods/([^/]+)/child/SalesStage/?$")
 _DESCRIBE = re.compile(r"^/(opportunities|leads)/describe/?$")
-DESCRIPTION_MEDIA_TYPE = "application/vnd.oracle.adf.description+json"
 TITLES = {"opportunities": ("Opportunity", "Opportunities"), "leads": ("Lead", "Leads")}
 COLLECTION_MEDIA_TYPE = "application/vnd.oracle.adf.resourcecollection+json"
 DEFAULT_LIMIT, MAX_LIMIT = 25, 500
@@ -126,7 +126,7 @@ class CxCatalogueEmulator:
 
     def _describe(self, resource: str) -> Reply:
         document = json.dumps(self.describe(resource), ensure_ascii=False).encode()
-        return 200, {"Content-Type": DESCRIPTION_MEDIA_TYPE}, document
+        return 200, {"Content-Type": DESCRIPTION_TYPE}, document
 
     def _page(
         self, path: str, query: Mapping[str, str], rows: list[tuple[int, str, str]], fields: tuple, *, position: bool

@@ -6,11 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from orchestrator.models import CatalogueEntry, CatalogueKind, CatalogueSource, Step
+from orchestrator.models import CatalogueEntry, CatalogueKind, Step
 from orchestrator.selectors_catalogue import SESSION_KEY
-from tests.factories import build_orchestration
+from tests.factories import build_orchestration, catalogue_entry
 from tests.test_designer_endpoints import HTMX, stage, step, task
 
 pytestmark = pytest.mark.django_db
@@ -18,29 +17,16 @@ pytestmark = pytest.mark.django_db
 CALL_ID, MEETING_ID, OTHER_ID = "300100000000101", "300100000000102", "300100000000999"
 
 
-def _entry(kind, ref_id, name, connection_name="default", position=0, detail=""):
-    return CatalogueEntry(
-        connection_name=connection_name,
-        kind=kind,
-        ref_id=ref_id,
-        name=name,
-        detail=detail,
-        position=position,
-        source=CatalogueSource.REST,
-        refreshed_at=timezone.now(),
-    )
-
-
 @pytest.fixture
 def catalogue(db):
     """A catalogue that knows the factory's call template but not its meeting template."""
     CatalogueEntry.objects.bulk_create(
         [
-            _entry(CatalogueKind.ACTIVITY_TEMPLATE, CALL_ID, "Discovery call", position=1, detail="A call"),
-            _entry(CatalogueKind.ACTIVITY_TEMPLATE, OTHER_ID, "Proposal review", position=2),
-            _entry(CatalogueKind.ACTIVITY, "300100000000201", "Book the call", position=1),
-            _entry(CatalogueKind.SALES_STAGE, "1", "01 - Stage 1", position=1),
-            _entry(CatalogueKind.SALES_STAGE, "2", "02 - Stage 2", position=2),
+            catalogue_entry(CatalogueKind.ACTIVITY_TEMPLATE, CALL_ID, "Discovery call", position=1, detail="A call"),
+            catalogue_entry(CatalogueKind.ACTIVITY_TEMPLATE, OTHER_ID, "Proposal review", position=2),
+            catalogue_entry(CatalogueKind.ACTIVITY, "300100000000201", "Book the call", position=1),
+            catalogue_entry(CatalogueKind.SALES_STAGE, "1", "01 - Stage 1", position=1),
+            catalogue_entry(CatalogueKind.SALES_STAGE, "2", "02 - Stage 2", position=2),
         ]
     )
 
@@ -143,7 +129,7 @@ def test_a_next_stage_target_that_is_no_sales_stage_is_flagged_in_the_form(desig
 
 
 def test_the_designer_uses_the_catalogue_chosen_for_the_session(designer_client, orch, catalogue):
-    CatalogueEntry.objects.bulk_create([_entry(CatalogueKind.ACTIVITY_TEMPLATE, CALL_ID, "Prod call", "prod")])
+    CatalogueEntry.objects.bulk_create([catalogue_entry(CatalogueKind.ACTIVITY_TEMPLATE, CALL_ID, "Prod call", "prod")])
     session = designer_client.session
     session[SESSION_KEY] = "prod"
     session.save()
@@ -163,7 +149,7 @@ def test_the_catalogue_costs_one_query_on_the_page_and_on_a_form_whatever_its_si
     for size in (0, 500):
         CatalogueEntry.objects.all().delete()
         CatalogueEntry.objects.bulk_create(
-            [_entry(CatalogueKind.ACTIVITY_TEMPLATE, str(300100000100000 + i), f"T{i}") for i in range(size)]
+            [catalogue_entry(CatalogueKind.ACTIVITY_TEMPLATE, str(300100000100000 + i), f"T{i}") for i in range(size)]
         )
         designer_client.get(url)  # the first load stores the problems; measure the next one
         with CaptureQueriesContext(connection) as page:

@@ -6,10 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from orchestrator.models import CatalogueEntry, CatalogueKind, CatalogueSource, Orchestration, Step, StepType
-from tests.factories import build_orchestration
+from orchestrator.models import CatalogueEntry, CatalogueKind, Orchestration, Step, StepType
+from tests.factories import build_orchestration, catalogue_entry
 from tests.test_designer_endpoints import HTMX, step
 
 pytestmark = pytest.mark.django_db
@@ -18,19 +17,9 @@ FLAG = "“Foo” is not an attribute of Opportunity in the catalogue of default
 
 
 def _attributes(kind, names):
-    now = timezone.now()
     CatalogueEntry.objects.bulk_create(
         [
-            CatalogueEntry(
-                connection_name="default",
-                kind=kind,
-                ref_id=name,
-                name=name,
-                detail=detail,
-                position=place,
-                source=CatalogueSource.REST,
-                refreshed_at=now,
-            )
+            catalogue_entry(kind, name, name, position=place, detail=detail)
             for place, (name, detail) in enumerate(names, start=1)
         ]
     )

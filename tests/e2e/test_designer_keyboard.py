@@ -68,9 +68,9 @@ def add_objective(page: Page, stage: str, name: str) -> None:
     expect(page.get_by_role("button", name=f"Edit objective “{name}”")).to_be_focused()
 
 
-def add_step(page: Page, stage: str, name: str, type_key: str = "", shows: str = "", then: str = "") -> None:
-    """Add a step; `type_key` is typed on the type list to pick a type (whose form `shows` a field),
-    `then` is typed into the field after the type."""
+def open_new_step(page: Page, stage: str, name: str, type_key: str = "", shows: str = "") -> None:
+    """Open the new-step form of `stage` and type its name; `type_key` is typed on the type list to pick a
+    type, whose form then `shows` a field. The form stays open, the focus on the type list (or the name)."""
     tab_to(page, page.get_by_role("button", name=f"Add step to stage “{stage}”"))
     page.keyboard.press("Enter")
     type_into_focused(page, "Name", name)
@@ -81,11 +81,21 @@ def add_step(page: Page, stage: str, name: str, type_key: str = "", shows: str =
         page.keyboard.type(type_key)  # picks the type; the form re-renders with that type's settings
         expect(page.locator("form.form-step").get_by_label(shows, exact=True)).to_be_visible()
         expect(type_list).to_be_focused()
-        if then:
-            page.keyboard.press("Tab")
-            page.keyboard.type(then)
+
+
+def save_step(page: Page, name: str) -> None:
     page.keyboard.press("Control+Enter")
     expect(page.get_by_role("button", name=f"Edit step “{name}”")).to_be_focused()
+
+
+def add_step(page: Page, stage: str, name: str, type_key: str = "", shows: str = "", then: str = "") -> None:
+    """Add a step; `type_key` is typed on the type list to pick a type (whose form `shows` a field),
+    `then` is typed into the field after the type."""
+    open_new_step(page, stage, name, type_key, shows)
+    if type_key and then:
+        page.keyboard.press("Tab")
+        page.keyboard.type(then)
+    save_step(page, name)
 
 
 def serve(page: Page, step: str, objective: str) -> None:

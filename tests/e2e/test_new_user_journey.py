@@ -16,7 +16,15 @@ from orchestrator import demo, selectors
 from orchestrator.models import Orchestration, StepType
 from orchestrator.services.catalogue import catalogue_refresh, catalogue_upload
 from orchestrator.validation import validate_orchestration
-from tests.e2e.test_designer_keyboard import keyboard_login, tab_to, type_into_focused
+from tests.e2e.test_designer_keyboard import (
+    add_objective,
+    keyboard_login,
+    open_new_step,
+    save_step,
+    serve,
+    tab_to,
+    type_into_focused,
+)
 
 AN_ID = re.compile(r"[0-9]{6,}")
 
@@ -68,36 +76,9 @@ def _stage(page: Page, name: str, search: str, value: str, *, form_open: bool = 
     expect(page.get_by_role("button", name=f"Edit stage “{name}”")).to_be_focused()
 
 
-def _objective(page: Page, stage: str, name: str) -> None:
-    tab_to(page, page.get_by_role("button", name=f"Add objective to stage “{stage}”"))
-    page.keyboard.press("Enter")
-    type_into_focused(page, "Name", name)
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("button", name=f"Edit objective “{name}”")).to_be_focused()
-
-
-def _open_new_step(page: Page, stage: str, name: str, type_key: str = "") -> None:
-    tab_to(page, page.get_by_role("button", name=f"Add step to stage “{stage}”"))
-    page.keyboard.press("Enter")
-    type_into_focused(page, "Name", name)
-    if type_key:
-        page.keyboard.press("Tab")
-        type_list = page.locator("form.form-step").get_by_label("Type", exact=True)
-        expect(type_list).to_be_focused()
-        page.keyboard.type(type_key)
-
-
-def _save_step(page: Page, name: str) -> None:
-    page.keyboard.press("Control+Enter")
-    expect(page.get_by_role("button", name=f"Edit step “{name}”")).to_be_focused()
-
-
 def _serve(page: Page, step: str, objective: str) -> None:
-    box = page.locator("li.step", has=page.get_by_role("button", name=f"Edit step “{step}”")).get_by_label(objective)
-    tab_to(page, box)
-    page.keyboard.press("Space")
+    serve(page, step, objective)
     _toast_in_view(page, f"Step “{step}” now serves “{objective}”.")
-    expect(box).to_be_checked()
 
 
 def test_a_new_user_builds_qualify_by_keyboard_reads_it_as_a_diagram_and_never_types_an_id(
@@ -116,16 +97,16 @@ def test_a_new_user_builds_qualify_by_keyboard_reads_it_as_a_diagram_and_never_t
     _stage(page, "Qualify", "qual", "01 - Qualify", form_open=True)
     _stage(page, "Discover", "disc", "02 - Discover")
 
-    _objective(page, "Qualify", "Confirm budget and authority")
-    _objective(page, "Qualify", "Identify the decision timeline")
+    add_objective(page, "Qualify", "Confirm budget and authority")
+    add_objective(page, "Qualify", "Identify the decision timeline")
 
     # A Task step: its activity template picked by name, then a step task whose template and activity are too.
     call = "Qualification call with the champion"
-    _open_new_step(page, "Qualify", call)
+    open_new_step(page, "Qualify", call)
     _pick(page, "form.form-step", "Activity template", "qualif", "Qualification call")
     tab_to(page, page.locator("form.form-step").get_by_label("Grace period (hours)", exact=True))
     page.keyboard.type("48")
-    _save_step(page, call)
+    save_step(page, call)
     _serve(page, call, "Confirm budget and authority")
 
     tab_to(page, page.get_by_role("button", name=f"Add step task to step “{call}”"))
@@ -136,28 +117,25 @@ def test_a_new_user_builds_qualify_by_keyboard_reads_it_as_a_diagram_and_never_t
     expect(page.get_by_role("button", name=f"Edit step task 1 of “{call}”")).to_be_focused()
 
     # An appointment, then the step into the next stage (its target chosen among the later stages).
-    _open_new_step(page, "Qualify", "Timeline check-in", type_key="A")
+    open_new_step(page, "Qualify", "Timeline check-in", type_key="A", shows="Activity template ID")
     expect(page.locator("form.form-step").get_by_label("Type", exact=True)).to_have_value(StepType.APPOINTMENT)
     _pick(page, "form.form-step", "Activity template", "customer", "Customer meeting")
-    _save_step(page, "Timeline check-in")
+    save_step(page, "Timeline check-in")
     _serve(page, "Timeline check-in", "Identify the decision timeline")
 
-    _open_new_step(page, "Qualify", "Move to Discover", type_key="N")
-    next_stage = page.locator("form.form-step").get_by_label("Next stage", exact=True)
-    expect(next_stage).to_be_visible()
-    tab_to(page, next_stage)
+    open_new_step(page, "Qualify", "Move to Discover", type_key="N", shows="Next stage")
+    tab_to(page, page.locator("form.form-step").get_by_label("Next stage", exact=True))
     page.keyboard.type("D")
-    _save_step(page, "Move to Discover")
+    save_step(page, "Move to Discover")
 
     # Discover ends the playbook for now, so the flow checks have nothing to say.
-    _objective(page, "Discover", "Map the buying committee")
-    _open_new_step(page, "Discover", "Discovery workshop", type_key="A")
+    add_objective(page, "Discover", "Map the buying committee")
+    open_new_step(page, "Discover", "Discovery workshop", type_key="A", shows="Activity template ID")
     _pick(page, "form.form-step", "Activity template", "worksh", "Discovery workshop")
-    _save_step(page, "Discovery workshop")
+    save_step(page, "Discovery workshop")
     _serve(page, "Discovery workshop", "Map the buying committee")
-    _open_new_step(page, "Discover", "End of playbook", type_key="S")
-    expect(page.locator("form.form-step").get_by_label("Exit orchestration", exact=True)).to_be_visible()
-    _save_step(page, "End of playbook")
+    open_new_step(page, "Discover", "End of playbook", type_key="S", shows="Exit orchestration")
+    save_step(page, "End of playbook")
     expect(page.locator("#problems")).to_contain_text("No problems")
 
     # Every confirmation lands where the user is: a delete far down still shows its toast (and Undo) in view.
