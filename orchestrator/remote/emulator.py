@@ -106,6 +106,9 @@ class CxEmulator(ChildResources):
         self.keys = self.codec.keys
         self.render = Renderer(self._profile, self.keys, self._base_url)
         self._describe = build_describe(self._profile)
+        # (orchestration, stage) -> (the store's version of the stage, its child numbers): what _taken reads
+        # from every other stage on each write, decoded once per version instead of once per write.
+        self._child_numbers: dict[tuple[str, str], tuple[str, dict[str, list[Any]]]] = {}
 
     # -- entry point and public helpers -----------------------------------------------------
 
@@ -391,13 +394,28 @@ class CxEmulator(ChildResources):
     def _taken(self, header: StoredOrchestration, number: Any) -> dict[str, dict[str, str]]:
         """Child numbers of the orchestration's other stages (alternate keys are unique per orchestration)."""
         taken: dict[str, dict[str, str]] = {name: {} for name in CHILDREN}
-        for stage in self.store.list_stages(header.number):
-            if stage.number != number:
-                canonical, _ = self.codec.stage(stage.document)
-                for name in CHILDREN:
-                    for row in canonical[name]:
-                        taken[name][row.get(KEYS[name])] = stage.number
+        for stage_number, version in self.store.stage_versions(header.number).items():
+            if stage_number == number:
+                continue
+            numbers = self._stage_child_numbers(header.number, stage_number, version)
+            for name in CHILDREN:
+                for key in numbers[name]:
+                    taken[name][key] = stage_number
         return taken
+
+    def _stage_child_numbers(self, orchestration: str, stage_number: str, version: str) -> dict[str, list[Any]]:
+        cached = self._child_numbers.get((orchestration, stage_number))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        stage = self.store.get_stage(orchestration, stage_number)
+        numbers: dict[str, list[Any]] = {name: [] for name in CHILDREN}
+        if stage is not None:
+            canonical, _ = self.codec.stage(stage.document)
+            numbers = {name: [row.get(KEYS[name]) for row in canonical[name]] for name in CHILDREN}
+        if len(self._child_numbers) > 50_000:  # a long-lived sandbox worker: start over rather than grow
+            self._child_numbers.clear()
+        self._child_numbers[(orchestration, stage_number)] = (version, numbers)
+        return numbers
 
     # -- lookups ------------------------------------------------------------------------------
 

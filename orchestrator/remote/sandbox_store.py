@@ -68,6 +68,13 @@ class DbStore:
         rows = SandboxStage.objects.filter(orchestration__number=orchestration_number)
         return sorted((_stage(row, orchestration_number) for row in rows), key=stage_order)
 
+    def stage_versions(self, orchestration_number: str) -> dict[str, str]:
+        # updated_at moves on every save (auto_now), the indicator with every change the emulator makes.
+        rows = SandboxStage.objects.filter(orchestration__number=orchestration_number).values_list(
+            "number", "change_indicator", "updated_at"
+        )
+        return {number: f"{change}@{updated.isoformat()}" for number, change, updated in rows}
+
     def get_stage(self, orchestration_number: str, number: str) -> StoredStage | None:
         row = SandboxStage.objects.filter(orchestration__number=orchestration_number, number=number).first()
         return _stage(row, orchestration_number) if row else None

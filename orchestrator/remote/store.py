@@ -61,6 +61,10 @@ class Store(Protocol):
 
     def list_stages(self, orchestration_number: str) -> list[StoredStage]: ...
 
+    def stage_versions(self, orchestration_number: str) -> dict[str, str]:
+        """{stage number: a token that changes whenever that stage is saved}, without reading the documents."""
+        ...
+
     def get_stage(self, orchestration_number: str, number: str) -> StoredStage | None: ...
 
     def save_stage(self, stage: StoredStage) -> None: ...
@@ -101,6 +105,8 @@ class MemoryStore:
             self._next_id = FIRST_ID
             self._orchestrations: dict[str, StoredOrchestration] = {}
             self._stages: dict[tuple[str, str], StoredStage] = {}
+            self._versions: dict[tuple[str, str], int] = {}
+            self._saves = 0
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -131,16 +137,24 @@ class MemoryStore:
             stages = [_copied(s) for (o, _), s in self._stages.items() if o == orchestration_number]
         return sorted(stages, key=stage_order)
 
+    def stage_versions(self, orchestration_number: str) -> dict[str, str]:
+        with self._lock:
+            return {n: str(v) for (o, n), v in self._versions.items() if o == orchestration_number}
+
     def get_stage(self, orchestration_number: str, number: str) -> StoredStage | None:
         with self._lock:
             return _copied(self._stages.get((orchestration_number, number)))
 
     def save_stage(self, stage: StoredStage) -> None:
         with self._lock:
-            self._stages[(stage.orchestration_number, stage.number)] = _copied(stage)
+            key = (stage.orchestration_number, stage.number)
+            self._stages[key] = _copied(stage)
+            self._saves += 1
+            self._versions[key] = self._saves
 
     def delete_stage(self, orchestration_number: str, number: str) -> bool:
         with self._lock:
+            self._versions.pop((orchestration_number, number), None)
             return self._stages.pop((orchestration_number, number), None) is not None
 
     # -- inspection helpers for tests -------------------------------------------------------

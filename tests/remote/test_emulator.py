@@ -1,6 +1,7 @@
 """The emulated CX Sales, driven over HTTP through the fake server (plain requests, no client logic)."""
 
 import base64
+import json
 
 import pytest
 import requests
@@ -241,6 +242,25 @@ def test_child_number_of_another_stage_is_refused(cx_server, orch):
     reply = call(cx_server, "POST", STAGES, document, upsert=True)
     assert reply.json()["detail"] == (
         "OrchestrationStepNumber ORCH-S1-STP-3 already belongs to stage ORCH-S1-STG of this orchestration."
+    )
+
+
+def test_a_child_number_given_up_by_an_update_is_free_and_its_new_number_taken(cx_server, orch):
+    # The emulator keeps the other stages' child numbers between writes: an update must not leave it stale.
+    assert post_stage(cx_server, orch).status_code == 201
+    second = stage_document(orch.remote_id, prefix="S2", sequence=2)
+    second["Steps"][2]["OrchestrationStepNumber"] = "ORCH-S1-STP-3"
+    second["Steps"][0]["FailureStepNumber"] = "ORCH-S1-STP-3"
+    assert call(cx_server, "POST", STAGES, second, upsert=True).status_code == 400  # S1 holds it (now remembered)
+    renumbered = json.loads(json.dumps(stage_document(orch.remote_id)).replace('"ORCH-S1-STP-3"', '"ORCH-S1-STP-30"'))
+    assert call(cx_server, "POST", STAGES, renumbered, upsert=True).status_code == 200
+    assert call(cx_server, "POST", STAGES, second, upsert=True).status_code == 201
+    third = json.loads(
+        json.dumps(stage_document(orch.remote_id, prefix="S3", sequence=3)).replace("S3-STP-3", "S1-STP-30")
+    )
+    reply = call(cx_server, "POST", STAGES, third, upsert=True)
+    assert reply.json()["detail"] == (
+        "OrchestrationStepNumber ORCH-S1-STP-30 already belongs to stage ORCH-S1-STG of this orchestration."
     )
 
 

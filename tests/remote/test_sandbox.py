@@ -1,5 +1,6 @@
 """The built-in sandbox: the same client code path, the emulator in-process, rows in the Sandbox* tables."""
 
+import json
 import os
 import socket
 import subprocess
@@ -108,6 +109,21 @@ def test_sandbox_reset_clears_everything(sandbox_api):
     assert sandbox_reset() == {"orchestrations": 1, "stages": 1, "outreach_stages": 0, "records": 0}
     assert not SandboxOrchestration.objects.exists() and not SandboxSequence.objects.exists()
     assert sandbox_api.get_orchestration("ORCH-1") is None
+
+
+def test_the_sandbox_sees_a_child_number_move_between_stages(sandbox_api):
+    # Its emulator lives across requests and keeps the other stages' child numbers by the row's version.
+    created = sandbox_api.create_orchestration(orchestration_header("ORCH-1"))
+    orchestration_id = created["OrchestrationId"]
+    sandbox_api.upsert_stage("ORCH-1", stage_document(orchestration_id))
+    second = json.loads(
+        json.dumps(stage_document(orchestration_id, prefix="S2", sequence=2)).replace("S2-STP-3", "S1-STP-3")
+    )
+    with pytest.raises(RemoteError, match="ORCH-S1-STP-3 already belongs to stage ORCH-S1-STG"):
+        sandbox_api.upsert_stage("ORCH-1", second)
+    renumbered = json.loads(json.dumps(stage_document(orchestration_id)).replace("S1-STP-3", "S1-STP-30"))
+    sandbox_api.upsert_stage("ORCH-1", renumbered)
+    assert sandbox_api.upsert_stage("ORCH-1", second).status == 201
 
 
 def test_ids_come_from_the_locked_sequence():
