@@ -19,7 +19,13 @@ over its worker token). The order of things is the contract's:
 Each stage is recorded as it goes (planned → sent → done/failed) and, when the
 remote accepts it, in `PublishedStage`, so a failure at stage k leaves stages
 before it published and a resume plans them as unchanged. Every HTTP attempt
-becomes a `JournalEntry`. The draft's content is never changed; only the
+becomes a `JournalEntry` at once. The stage rows and records are written in
+checkpoints (`RunExecutor.checkpoint`): one transaction at most every
+PUBLISH_HEARTBEAT_SECONDS, before any wait and when the run ends, which is
+also the lease check. A worker killed between two checkpoints leaves up to an
+interval of stages planned that the pod already holds; a resume reads each
+of them before writing (`stage_sync`) and finds it as the draft has it, so
+nothing is sent twice. The draft's content is never changed; only the
 remote ids and change indicators that come back are stored on its objects,
 without bumping `version`, so a designer's open form does not go stale.
 """
@@ -59,6 +65,7 @@ from .documents import content_hash
 from .payload import PayloadInvalid, build_stage_payloads, header_payload
 from .publish_plan import StagePlan, orchestration_path, plan_stages, publish_blocked_reason
 from .remote_ids import as_int, store_remote_ids, write_remote_ids
+from .rows import insert_row, update_rows
 from .stage_sync import StageDiverged, StageSync
 
 logger = logging.getLogger(__name__)
@@ -68,6 +75,9 @@ def _heartbeat_interval() -> float:
     """PUBLISH_HEARTBEAT_SECONDS, read when used (tests change it)."""
     return float(getattr(settings, "PUBLISH_HEARTBEAT_SECONDS", 1.0))
 
+
+# What a checkpoint writes of a stage's row (PublishStage) once the stage was sent, written or refused.
+_ROW_FIELDS = ("status", "remote_id", "remote_status", "remote_message", "updated_at")
 
 # What a publish records about a stage it wrote (PublishedStage), replaced on every write of it.
 _PUBLISHED_FIELDS = (
@@ -116,20 +126,20 @@ class RunExecutor:
         self._redact_for = None
         self._heartbeat_at = float("-inf")  # time.monotonic() of the last heartbeat written
         self._remote_ids: dict[type, list] = {}  # remote ids learnt, written in batches (write_remote_ids)
-        self._remote_ids_at = time.monotonic()
+        # What the next checkpoint writes: stage rows changed, stages written (PublishedStage) and deleted.
+        self._changed_rows: dict[int, PublishStage] = {}
+        self._published: dict[str, PublishedStage] = {}
+        self._unpublished: set[str] = set()
+        self._rows: dict[str, PublishStage] = {}
 
     # -- bookkeeping ---------------------------------------------------------------------------------------------
 
     def heartbeat(self) -> None:
-        """Prove the worker is alive, and that the run is still ours."""
-        now = timezone.now()
-        if not PublishRun.objects.filter(pk=self.run.pk, worker_token=self.token).update(heartbeat_at=now):
-            raise LeaseLost
-        self.run.heartbeat_at = now
-        self._heartbeat_at = time.monotonic()
+        """Prove the worker is alive and that the run is still ours: a checkpoint."""
+        self.checkpoint()
 
     def heartbeat_soon(self) -> None:
-        """The heartbeat after an exchange, at most once every PUBLISH_HEARTBEAT_SECONDS.
+        """A checkpoint, at most once every PUBLISH_HEARTBEAT_SECONDS (after an exchange, before a stage is sent).
 
         A run is taken over only once its heartbeat is PUBLISH_STALE_SECONDS
         old, far longer than this interval, so the lease cannot have been lost
@@ -137,14 +147,51 @@ class RunExecutor:
         waits (a retry) writes one at once (`heartbeat`).
         """
         if time.monotonic() - self._heartbeat_at >= _heartbeat_interval():
-            self.heartbeat()
+            self.checkpoint()
 
-    def flush_remote_ids(self, *, soon: bool = False) -> None:
-        """Write the remote ids learnt so far; with `soon` at most once a second (they are facts, not the run)."""
-        if soon and time.monotonic() - self._remote_ids_at < _heartbeat_interval():
-            return
+    def checkpoint(self, *fields: str) -> None:
+        """Write these fields of the run with its heartbeat, and what the stages did since the last checkpoint.
+
+        One transaction whose first statement is the lease check (`save_run`):
+        a worker that lost the run writes nothing. Stage rows and their
+        PublishedStage records are written together, so a row is done exactly
+        when the record of what it wrote is there.
+        """
+        with transaction.atomic():
+            self.save_run(*fields)
+            if self._unpublished:
+                PublishedStage.objects.filter(
+                    orchestration_id=self.run.orchestration_id,
+                    connection_name=self.run.connection_name,
+                    stage_number__in=self._unpublished,
+                ).delete()
+            if self._published:
+                # Insert or update by (orchestration, connection, stage number): one statement for all of them.
+                PublishedStage.objects.bulk_create(
+                    list(self._published.values()),
+                    update_conflicts=True,
+                    unique_fields=["orchestration", "connection_name", "stage_number"],
+                    update_fields=[*_PUBLISHED_FIELDS],
+                )
+            if self._changed_rows:
+                update_rows(PublishStage, list(self._changed_rows.values()), [*_ROW_FIELDS])
+        self._changed_rows.clear()
+        self._published.clear()
+        self._unpublished.clear()
+        self._heartbeat_at = time.monotonic()
+        self.flush_remote_ids()
+
+    def _mark(self, row: PublishStage, status: str, **fields: Any) -> None:
+        """Change a stage's row in memory; the next checkpoint writes it."""
+        row.status = status
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.updated_at = timezone.now()
+        self._changed_rows[row.pk] = row
+
+    def flush_remote_ids(self) -> None:
+        """Write the remote ids learnt so far (facts about the pod, true whoever holds the run)."""
         write_remote_ids(self._remote_ids)
-        self._remote_ids_at = time.monotonic()
 
     def save_run(self, *fields: str) -> None:
         """Write these fields of the run (and the heartbeat), only while the run is still ours: one UPDATE."""
@@ -158,7 +205,7 @@ class RunExecutor:
         self.run.reason = reason
         self.run.message = self._scrub(message)
         self.run.finished_at = timezone.now()
-        self.save_run("status", "reason", "message", "finished_at")
+        self.checkpoint("status", "reason", "message", "finished_at")
         logger.info("publish run %s of %s: %s %s", self.run.pk, self.run.orchestration.number, status, self.run.message)
         raise _Stop
 
@@ -170,25 +217,27 @@ class RunExecutor:
         return self._redact(text or "")
 
     def journal(self, exchange: Exchange) -> None:
-        """CxClient's on_exchange callback: one row per HTTP attempt, then the lease is checked.
+        """CxClient's on_exchange callback: one row per HTTP attempt, written at once; then a checkpoint if due.
 
         The client hands over the exchange already scrubbed of every credential
         form (`CxClient._record`); only the note, our own text, is scrubbed here.
         """
-        JournalEntry.objects.create(
-            run=self.run,
-            stage_number=self.stage_number,
-            method=exchange.method[:10],
-            path=exchange.path[:2000],
-            status_code=exchange.status,
-            duration_ms=round(exchange.duration_ms, 1),
-            attempt=exchange.attempt,
-            request_headers=exchange.request_headers,
-            request_body=exchange.request_body,
-            response_headers=exchange.response_headers,
-            response_body=exchange.response_body,
-            error=exchange.error,
-            note=self._scrub(self.note)[:300],
+        insert_row(
+            JournalEntry(
+                run=self.run,
+                stage_number=self.stage_number,
+                method=exchange.method[:10],
+                path=exchange.path[:2000],
+                status_code=exchange.status,
+                duration_ms=round(exchange.duration_ms, 1),
+                attempt=exchange.attempt,
+                request_headers=exchange.request_headers,
+                request_body=exchange.request_body,
+                response_headers=exchange.response_headers,
+                response_body=exchange.response_body,
+                error=exchange.error,
+                note=self._scrub(self.note)[:300],
+            )
         )
         self.heartbeat_soon()
 
@@ -365,7 +414,7 @@ class RunExecutor:
         Orchestration.objects.filter(pk=tree.pk).update(remote_id=orchestration_id)
 
         stages_by_number = {stage.number: stage for stage in tree.stages.all()}
-        rows = {row.stage_number: row for row in run.stages.all()}
+        rows = self._rows = {row.stage_number: row for row in run.stages.all()}
         for line in lines:
             row = rows[line.stage_number]
             if row.status in (PublishStageStatus.DONE, PublishStageStatus.SKIPPED):
@@ -406,7 +455,7 @@ class RunExecutor:
     def _summary(self) -> str:
         """What the whole run did, over all its attempts (a resumed run counts its earlier stages too)."""
         done = {action: 0 for action in PublishAction.values}
-        for row in self.run.stages.all():
+        for row in self._rows.values():
             if row.status == PublishStageStatus.DONE or row.action == PublishAction.UNCHANGED:
                 done[row.action] += 1
         if not (done["create"] or done["update"] or done["delete"]):
@@ -447,7 +496,8 @@ class RunExecutor:
             row.position = len(lines) + offset
             to_update.append(row)
         with transaction.atomic():
-            PublishStage.objects.bulk_update(
+            update_rows(
+                PublishStage,
                 to_update,
                 [
                     "position",
@@ -480,15 +530,10 @@ class RunExecutor:
     def _send(
         self, api: CxSalesApi, number: str, orchestration_id: int, line: StagePlan, row: PublishStage, stage
     ) -> None:
-        # The stage is marked sent only while the run is still ours: one UPDATE is the lease check too
-        # (the heartbeat was refreshed by the journal of the exchange just before).
-        row.status = PublishStageStatus.SENT
-        row.updated_at = timezone.now()
-        marked = PublishStage.objects.filter(pk=row.pk, run__worker_token=self.token).update(
-            status=row.status, updated_at=row.updated_at
-        )
-        if not marked:
-            raise LeaseLost
+        # Marked sent for the next checkpoint; the lease is confirmed before the write if it was not within
+        # the heartbeat interval (the journal of the exchange just before usually did).
+        self._mark(row, PublishStageStatus.SENT)
+        self.heartbeat_soon()
         self.stage_number = line.stage_number
         with logs.bound(stage=line.stage_number):
             self._write_stage(api, number, orchestration_id, line, row, stage)
@@ -500,14 +545,9 @@ class RunExecutor:
             if line.action == PublishAction.DELETE:
                 self.annotate(f"delete stage {line.stage_number}: the draft no longer has it")
                 self._call(api.delete_stage, number, line.stage_number, row=row)
-                with transaction.atomic():
-                    PublishedStage.objects.filter(
-                        orchestration_id=self.run.orchestration_id,
-                        connection_name=self.run.connection_name,
-                        stage_number=line.stage_number,
-                    ).delete()
-                    row.status = PublishStageStatus.DONE
-                    row.save(update_fields=["status", "updated_at"])
+                self._published.pop(line.stage_number, None)
+                self._unpublished.add(line.stage_number)
+                self._mark(row, PublishStageStatus.DONE)
                 return
             sync = StageSync(
                 api,
@@ -521,9 +561,7 @@ class RunExecutor:
             try:
                 result = self._call(sync.run, row=row)
             except StageDiverged as exc:
-                row.status = PublishStageStatus.FAILED
-                row.remote_message = self._scrub(exc.message)
-                row.save(update_fields=["status", "remote_message", "updated_at"])
+                self._mark(row, PublishStageStatus.FAILED, remote_message=self._scrub(exc.message))
                 self.finish(
                     PublishRunStatus.PARTIAL,
                     PublishReason.REMOTE,
@@ -532,34 +570,28 @@ class RunExecutor:
                 )
             remote = result.remote
             stage_id = remote.ids.get("Stages", {}).get(line.stage_number)
-            with transaction.atomic():
-                # Insert or update by (orchestration, connection, stage number): one statement.
-                published = PublishedStage(
-                    orchestration_id=self.run.orchestration_id,
-                    connection_name=self.run.connection_name,
-                    stage_number=line.stage_number,
-                    stage_name=line.stage_name[:100],
-                    document_hash=line.document_hash,
-                    dialect_hash=self.dialect.fingerprint,
-                    remote_orchestration_id=orchestration_id,
-                    remote_id=stage_id,
-                    change_indicator=remote.change_indicators.get("Stages", {}).get(line.stage_number, ""),
-                    published_at=timezone.now(),
-                )
-                PublishedStage.objects.bulk_create(
-                    [published],
-                    update_conflicts=True,
-                    unique_fields=["orchestration", "connection_name", "stage_number"],
-                    update_fields=[*_PUBLISHED_FIELDS],
-                )
-                row.status = PublishStageStatus.DONE
-                row.remote_id = stage_id
-                row.remote_status = result.status
-                row.remote_message = self._scrub(" ".join(result.notes))[:2000]
-                row.save(update_fields=["status", "remote_id", "remote_status", "remote_message", "updated_at"])
-                if stage is not None:
-                    store_remote_ids(stage, remote, pending=self._remote_ids)
-                self.flush_remote_ids(soon=True)
+            self._unpublished.discard(line.stage_number)
+            self._published[line.stage_number] = PublishedStage(
+                orchestration_id=self.run.orchestration_id,
+                connection_name=self.run.connection_name,
+                stage_number=line.stage_number,
+                stage_name=line.stage_name[:100],
+                document_hash=line.document_hash,
+                dialect_hash=self.dialect.fingerprint,
+                remote_orchestration_id=orchestration_id,
+                remote_id=stage_id,
+                change_indicator=remote.change_indicators.get("Stages", {}).get(line.stage_number, ""),
+                published_at=timezone.now(),
+            )
+            self._mark(
+                row,
+                PublishStageStatus.DONE,
+                remote_id=stage_id,
+                remote_status=result.status,
+                remote_message=self._scrub(" ".join(result.notes))[:2000],
+            )
+            if stage is not None:
+                store_remote_ids(stage, remote, pending=self._remote_ids)
         finally:
             self.stage_number = ""
             self.note = ""
@@ -572,10 +604,9 @@ class RunExecutor:
             return method(*args)
         except RemoteError as exc:
             if row is not None:
-                row.status = PublishStageStatus.FAILED
-                row.remote_message = self._scrub(exc.message)
-                row.remote_status = exc.status
-                row.save(update_fields=["status", "remote_message", "remote_status", "updated_at"])
+                self._mark(
+                    row, PublishStageStatus.FAILED, remote_message=self._scrub(exc.message), remote_status=exc.status
+                )
             self._fail(exc, row)
 
     def _fail(self, exc: RemoteError, row: PublishStage | None) -> None:

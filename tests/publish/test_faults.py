@@ -269,6 +269,45 @@ def test_a_worker_killed_mid_run_is_resumed_without_duplicates(cx_server, ci, or
         RunExecutor(resumed, "dead-worker").heartbeat()
 
 
+def test_a_worker_killed_between_checkpoints_is_resumed_without_sending_a_stage_twice(
+    cx_server, ci, orchestration, monkeypatch, settings
+):
+    # Stage rows are written in checkpoints; a hard kill (no finish, no checkpoint) loses the rows' progress,
+    # never the journal, and the resume finds the stages the pod already holds by reading them first.
+    settings.PUBLISH_HEARTBEAT_SECONDS = 3600
+    original = CxSalesApi.upsert_stage
+    calls = []
+
+    def killed_after_the_second_stage_was_stored(self, number, body, **options):
+        reply = original(self, number, body, **options)
+        calls.append(body["OrchestrationStageNumber"])
+        if len(calls) == 2:
+            raise SystemExit(137)  # not an Exception: nothing of the executor's own handling runs
+        return reply
+
+    monkeypatch.setattr(CxSalesApi, "upsert_stage", killed_after_the_second_stage_was_stored)
+    with pytest.raises(SystemExit):
+        publish(orchestration)
+    run = PublishRun.objects.get()
+    assert [r.status for r in run.stages.all()] == ["planned", "planned", "planned"]  # no checkpoint was reached
+    assert run.journal.filter(method="POST", path__endswith="/child/Stages").count() == 2  # the journal was
+    stored_before = _stage_ids(cx_server, orchestration.number)
+    assert len(stored_before) == 2
+
+    monkeypatch.setattr(CxSalesApi, "upsert_stage", original)
+    PublishRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))  # gone stale
+    posts = len(stage_posts(cx_server))
+    resumed = publish_resume(run=run)
+
+    assert resumed.status == PublishRunStatus.DONE, resumed.message
+    third = run.stages.get(position=3).stage_number
+    assert [r.json["OrchestrationStageNumber"] for r in stage_posts(cx_server)[posts:]] == [third]
+    assert {k: v for k, v in _stage_ids(cx_server, orchestration.number).items() if k != third} == stored_before
+    assert [r.status for r in resumed.stages.all()] == ["done", "done", "done"]
+    assert PublishedStage.objects.filter(orchestration=orchestration, connection_name="ci").count() == 3
+    _assert_complete_without_duplicates(cx_server, orchestration)
+
+
 def test_ctrl_c_marks_the_run_interrupted_and_resumable(cx_server, ci, orchestration, monkeypatch):
     original = CxSalesApi.upsert_stage
     calls = []
