@@ -74,8 +74,20 @@ def _forms_for(items: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
 
 def secret_values() -> list[str]:
     """Every credential in the environment in every spelling, longest first (cached per environment)."""
+    return list(_environment_forms(_environment()))
+
+
+def _environment() -> frozenset:
+    # What the cache is keyed on, read on every call (tests and operators change the environment): the
+    # bytes mapping behind os.environ where CPython has one, which is hashed without decoding each item.
+    data = getattr(os.environ, "_data", None)
+    return frozenset(data.items() if isinstance(data, dict) else os.environ.items())
+
+
+@lru_cache(maxsize=8)
+def _environment_forms(_key: frozenset) -> tuple[str, ...]:
     relevant = tuple(sorted((k, v) for k, v in os.environ.items() if _SECRET_NAME.search(k) or k.endswith("USERNAME")))
-    return list(_forms_for(relevant))
+    return _forms_for(relevant)
 
 
 class Redactor:

@@ -28,3 +28,11 @@ def test_an_authorization_payload_is_scrubbed_in_every_case_the_pattern_knows(wo
 def test_a_text_without_either_word_comes_back_as_it_was(scrub):
     assert scrub(BODY) == BODY
     assert scrub("basically bearers") == "basically bearers"  # words, not the scheme followed by a payload
+
+
+def test_a_secret_put_in_the_environment_later_is_redacted_and_one_removed_is_forgotten(monkeypatch):
+    redact("warm the cache")
+    monkeypatch.setenv("CX_LATER_PASSWORD", "added-after-start-9f2")
+    assert redact("login added-after-start-9f2 refused") == f"login {REDACTED} refused"
+    monkeypatch.delenv("CX_LATER_PASSWORD")
+    assert redact("login added-after-start-9f2 refused") == "login added-after-start-9f2 refused"

@@ -121,6 +121,7 @@ class RunExecutor:
         self.connection = None
         self.phase = "read"  # "read" until the first write is attempted
         self.dialect = None
+        self.dialect_hash = ""
         self.header_created = False  # this execution created the remote header: its stages are all new
         self._redact: redaction.Redactor | None = None
         self._redact_for = None
@@ -355,6 +356,7 @@ class RunExecutor:
         # The pod's own metadata decides names, lengths, codes and strategy, before any write.
         dialect, findings = self._dialect(api, payloads, header if remote_header is None else None, orchestration_id)
         self.dialect = dialect
+        self.dialect_hash = dialect.fingerprint  # a hash of the whole dialect: worked out once, not per stage
         errors = [f for f in findings if f.severity == ERROR]
         run.describe_report = [f.as_dict() for f in findings]
         run.compatibility = compatibility_summary(dialect)
@@ -363,7 +365,7 @@ class RunExecutor:
         if remote_header is None:
             published = []  # a new remote orchestration holds none of the stages recorded before
         lines = plan_stages(
-            payloads, published, remote_orchestration_id=orchestration_id, dialect_hash=dialect.fingerprint
+            payloads, published, remote_orchestration_id=orchestration_id, dialect_hash=self.dialect_hash
         )
         self._record_plan(number, lines)
         self.save_run("remote_orchestration_id", "header_action", "describe_report", "compatibility", "plan")
@@ -577,7 +579,7 @@ class RunExecutor:
                 stage_number=line.stage_number,
                 stage_name=line.stage_name[:100],
                 document_hash=line.document_hash,
-                dialect_hash=self.dialect.fingerprint,
+                dialect_hash=self.dialect_hash,
                 remote_orchestration_id=orchestration_id,
                 remote_id=stage_id,
                 change_indicator=remote.change_indicators.get("Stages", {}).get(line.stage_number, ""),
