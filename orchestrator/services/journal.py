@@ -28,6 +28,7 @@ from .. import redaction
 from ..models import JournalEntry, PublishRun, RemoteRun
 from ..remote.client import Exchange
 from ..remote.connections import Connection
+from .rows import insert_row
 
 
 class Journal:
@@ -51,6 +52,9 @@ class Journal:
             text = text.replace(secret, redaction.REDACTED)
         return text
 
+    def _headers(self, headers: dict[str, str]) -> dict[str, str]:
+        return {k: self.scrub(v) for k, v in redaction.redact_headers(headers).items()}
+
     def annotate(self, note: str) -> None:
         """Say why the next request is made; the journal shows it beside the exchange."""
         self.note = note
@@ -66,21 +70,23 @@ class Journal:
 
     def __call__(self, exchange: Exchange) -> None:
         owner = {"remote_run": self.run} if isinstance(self.run, RemoteRun) else {"run": self.run}
-        JournalEntry.objects.create(
-            **owner,
-            system=exchange.system,
-            stage_number=self.stage_number[:64],
-            method=exchange.method[:10],
-            path=self.scrub(exchange.path)[:2000],
-            status_code=exchange.status,
-            duration_ms=round(exchange.duration_ms, 1),
-            attempt=exchange.attempt,
-            request_headers={k: self.scrub(v) for k, v in redaction.redact_headers(exchange.request_headers).items()},
-            request_body=self.scrub(exchange.request_body),
-            response_headers={k: self.scrub(v) for k, v in redaction.redact_headers(exchange.response_headers).items()},
-            response_body=self.scrub(exchange.response_body),
-            error=self.scrub(exchange.error),
-            note=self.scrub(self.note)[:300],
+        insert_row(
+            JournalEntry(
+                **owner,
+                system=exchange.system,
+                stage_number=self.stage_number[:64],
+                method=exchange.method[:10],
+                path=self.scrub(exchange.path)[:2000],
+                status_code=exchange.status,
+                duration_ms=round(exchange.duration_ms, 1),
+                attempt=exchange.attempt,
+                request_headers=self._headers(exchange.request_headers),
+                request_body=self.scrub(exchange.request_body),
+                response_headers=self._headers(exchange.response_headers),
+                response_body=self.scrub(exchange.response_body),
+                error=self.scrub(exchange.error),
+                note=self.scrub(self.note)[:300],
+            )
         )
         now = timezone.now()
         type(self.run).objects.filter(pk=self.run.pk).update(heartbeat_at=now)
