@@ -107,13 +107,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # Each stage's rendered markup on the designer page, by the hash of its content (views/designer_cache.py),
-    # compressed: a few KB a stage, per process.
+    # Each stage's rendered markup on the designer page and its problems, by the hash of its content
+    # (views/designer_cache.py), compressed: a few KB a stage, per process.
     "designer": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "designer-stages",
         "TIMEOUT": 24 * 3600,
-        "OPTIONS": {"MAX_ENTRIES": 5000},
+        "OPTIONS": {"MAX_ENTRIES": 10000},
     },
 }
 

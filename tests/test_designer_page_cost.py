@@ -12,6 +12,8 @@ from django.core.cache import caches
 from django.urls import reverse
 
 from orchestrator.models import Step, bump_tree_revision
+from orchestrator.selectors import orchestration_tree
+from orchestrator.validation import rules, validate_orchestration
 from orchestrator.views import designer_cache
 from tests.factories import build_orchestration
 
@@ -33,7 +35,8 @@ def test_a_page_rendered_from_kept_stages_is_the_page_rendered_afresh(designer_c
     orch = build_orchestration(stages=4)
     url = reverse("designer", args=[orch.number])
     fresh = _outline(designer_client.get(url).content.decode())
-    assert len(caches[designer_cache.CACHE]._cache) == 4
+    kept = [key.split(":")[2] for key in caches[designer_cache.CACHE]._cache]
+    assert sorted(kept) == ["problems"] * 4 + ["stage"] * 4
     kept = _outline(designer_client.get(url).content.decode())
     assert kept == fresh
 
@@ -119,3 +122,75 @@ def test_the_key_changes_with_the_template_file_the_rights_and_the_orchestration
     assert designer_cache.stage_key(template, "ORCH-B", True, signature) != key
     monkeypatch.setattr(designer_cache, "_template_stamp", lambda name: (1, 2))
     assert designer_cache.stage_key(template, "ORCH-A", True, signature) != key
+
+
+def _page_problems(client, orch) -> list:
+    response = client.get(reverse("designer", args=[orch.number]))
+    assert response.status_code == 200
+    return list(response.context["problems"])
+
+
+def _fresh_problems(orch) -> list:
+    return validate_orchestration(orchestration_tree(orch.number))
+
+
+@pytest.fixture
+def checked(monkeypatch):
+    """The stages the validator checks afresh, by name, request after request."""
+    names: list[str] = []
+    original = rules._Checker.check_stage
+
+    def spy(self, stage, first):
+        names.append(stage.name)
+        return original(self, stage, first)
+
+    monkeypatch.setattr(rules._Checker, "check_stage", spy)
+    return names
+
+
+def test_a_stage_whose_rows_are_unchanged_is_not_validated_again_and_its_problems_stay(designer_client, checked):
+    orch = build_orchestration(stages=3)
+    Step.objects.filter(stage__orchestration=orch, name="Call 2").update(name="")
+    first = _page_problems(designer_client, orch)
+    assert checked == ["Stage 1", "Stage 2", "Stage 3"]
+    assert [p.code for p in first] == ["step.name_required"]
+    checked.clear()
+    again = _page_problems(designer_client, orch)
+    assert checked == []
+    assert again == first == _fresh_problems(orch)
+    Step.objects.filter(stage__orchestration=orch, name="Call 3").update(name="")
+    bump_tree_revision(orch.pk)
+    checked.clear()
+    now = _page_problems(designer_client, orch)
+    assert checked == ["Stage 3"]
+    assert now == _fresh_problems(orch) and len(now) == 2
+
+
+def test_what_a_stage_reads_of_the_others_changing_validates_every_stage_again(designer_client, checked):
+    """Stage 1 leads on to stage 2's sales stage value: renaming that value is a problem of stage 1."""
+    orch = build_orchestration(stages=3)
+    assert _page_problems(designer_client, orch) == []
+    orch.stages.filter(display_sequence=2).update(lifecycle_attr_value="02 - Renamed")
+    bump_tree_revision(orch.pk)
+    checked.clear()
+    now = _page_problems(designer_client, orch)
+    assert sorted(checked) == ["Stage 1", "Stage 2", "Stage 3"]
+    assert now == _fresh_problems(orch)
+    assert any(p.stage_number == orch.stages.get(display_sequence=1).number for p in now)
+
+
+def test_a_stage_linking_outside_itself_is_validated_on_every_load(designer_client, checked):
+    """Its problem names where the other step is: that step moving changes no row of this stage."""
+    orch = build_orchestration(stages=3)
+    meeting = Step.objects.get(stage__orchestration=orch, name="Meeting 1")
+    call = Step.objects.get(stage__orchestration=orch, name="Call 2")
+    Step.objects.filter(pk=meeting.pk).update(success_step=call)
+    before = _page_problems(designer_client, orch)
+    assert [p.code for p in before] == ["step.link_other_stage"] and "Stage 2" in before[0].message
+    Step.objects.filter(pk=call.pk).update(stage=orch.stages.get(display_sequence=3), display_sequence=9)
+    bump_tree_revision(orch.pk)
+    checked.clear()
+    after = _page_problems(designer_client, orch)
+    assert checked == ["Stage 1", "Stage 2", "Stage 3"]  # 2 and 3 lost and gained a step
+    assert after == _fresh_problems(orch)
+    assert "Stage 3" in after[0].message and "Stage 2" not in after[0].message

@@ -11,7 +11,13 @@ import pytest
 
 from orchestrator import selectors
 from orchestrator.models import Stage, StageObjective, Step, StepObjectiveAssociation, StepTask, StepType
-from orchestrator.validation import COMPLETENESS_CODES, Problem, problems_by_stage, validate_orchestration
+from orchestrator.validation import (
+    COMPLETENESS_CODES,
+    Problem,
+    problems_by_stage,
+    validate_orchestration,
+    validate_reusing,
+)
 from tests.factories import build_orchestration
 
 pytestmark = pytest.mark.django_db
@@ -561,3 +567,20 @@ def test_completeness_codes_are_codes_the_validator_emits(orch):
     Step.objects.filter(stage__orchestration=no_stop, step_type=StepType.STOP).delete()
     emitted |= set(codes(no_stop))
     assert emitted >= COMPLETENESS_CODES
+
+
+def test_reusing_the_problems_of_some_stages_gives_the_whole_answer_in_its_order(orch):
+    """`validate_reusing` (the designer page's per-stage cache) is `validate_orchestration` with stages skipped."""
+    Step.objects.filter(stage__orchestration=orch, name__in=["Call 1", "Meeting 3"]).update(name="")
+    Stage.objects.filter(orchestration=orch, display_sequence=2).update(description="x" * 5000)
+    t = tree(orch)
+    whole = validate_orchestration(t)
+    assert len({p.stage_number for p in whole}) == 3
+    everything, fresh = validate_reusing(t, {})
+    assert everything == whole
+    assert [p for pk in sorted(fresh, key=[s.pk for s in t.stages.all()].index) for p in fresh[pk]] == whole
+    middle = stage_at(t, 1).pk
+    reused, again = validate_reusing(tree(orch), {middle: fresh[middle]})
+    assert reused == whole and middle not in again and len(again) == 2
+    middle_number = stage_at(t, 1).number
+    assert validate_reusing(tree(orch), {middle: []})[0] == [p for p in whole if p.stage_number != middle_number]

@@ -13,9 +13,10 @@ cache that is missing or older — falls back to validating the whole tree.
 
 The cache is written only for the revision it was computed from (a write
 that lands meanwhile makes the store a no-op), so it never claims a state it
-did not see. The designer page validates the whole tree on every load and
-rewrites the cache when it differs, so a write that was not counted cannot
-outlive the next page load.
+did not see. The designer page validates the whole tree on every load (each stage from
+the problems kept for its very rows, when there are: views/designer_cache)
+and rewrites the cache when it differs, so a write that was not counted
+cannot outlive the next page load.
 """
 
 import hashlib
@@ -81,9 +82,12 @@ class DraftProblems:
         return DraftProblems(revision, summary, groups)
 
 
-def draft_problems(orch: Orchestration, facts: Sequence[StageFacts], problems: Iterable[Problem]) -> DraftProblems:
-    """The problems of a whole validation, at the revision `orch` was read at."""
-    return DraftProblems(orch.tree_revision, facts_fingerprint(orch, facts), problems_by_stage(problems))
+def draft_problems(
+    orch: Orchestration, facts: Sequence[StageFacts], problems: Iterable[Problem], *, summary: str | None = None
+) -> DraftProblems:
+    """The problems of a whole validation, at the revision `orch` was read at (`summary`: its facts' fingerprint)."""
+    summary = facts_fingerprint(orch, facts) if summary is None else summary
+    return DraftProblems(orch.tree_revision, summary, problems_by_stage(problems))
 
 
 def cached_problems(orch: Orchestration) -> DraftProblems | None:

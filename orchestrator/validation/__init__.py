@@ -17,6 +17,7 @@ from .rules import (
     StageFacts,
     problems_by_stage,
     validate_orchestration,
+    validate_reusing,
     validate_stages,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "StageFacts",
     "problems_by_stage",
     "validate_orchestration",
+    "validate_reusing",
     "validate_stages",
 ]

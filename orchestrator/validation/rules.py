@@ -13,7 +13,7 @@ associations), so the same draft always gives the same list.
 """
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -192,6 +192,20 @@ class _Checker:
         for stage in self.stages:
             self.check_stage(stage, first_stage_with_value)
         return self.problems
+
+    def check_reusing(self, known: Mapping[int, Sequence[Problem]]) -> dict[int, list[Problem]]:
+        """`check`, taking the problems of the stages in `known` (by pk) as given; the others' problems by pk."""
+        self.check_header()
+        first_stage_with_value = self.first_stage_with_value()
+        fresh: dict[int, list[Problem]] = {}
+        for stage in self.stages:
+            if (given := known.get(stage.pk)) is not None:
+                self.problems.extend(given)
+                continue
+            start = len(self.problems)
+            self.check_stage(stage, first_stage_with_value)
+            fresh[stage.pk] = self.problems[start:]
+        return fresh
 
     def check_only(self, stages: Iterable[Stage]) -> list[Problem]:
         """The orchestration's own problems and those of `stages` (loaded trees), exactly as `check` finds them."""
@@ -656,6 +670,20 @@ def validate_orchestration(orch: Orchestration) -> list[Problem]:
     queries itself.
     """
     return _Checker(orch).check()
+
+
+def validate_reusing(
+    orch: Orchestration, known: Mapping[int, Sequence[Problem]]
+) -> tuple[list[Problem], dict[int, list[Problem]]]:
+    """`validate_orchestration(orch)`, with the problems of the stages in `known` (by pk) taken as given.
+
+    Returns the whole list (the same, in the same order, when `known` holds
+    what those stages' rules would find) and the problems found afresh for
+    each stage not in `known`, so a caller can keep them (views/designer_cache).
+    """
+    checker = _Checker(orch)
+    fresh = checker.check_reusing(known)
+    return checker.problems, fresh
 
 
 def validate_stages(orch: Orchestration, stages: Sequence[StageFacts], checked: Iterable[Stage]) -> list[Problem]:

@@ -13,6 +13,11 @@ markup is made of:
 - the stage's position and problem count, whether the page is editable, the
   orchestration's number (in the URLs), and the template file itself.
 
+The same signature keeps each stage's problems (`kept_problems`): with the
+rules' version and what they read of the other stages (`StageFacts`), it is
+all the validator reads of a stage whose links and associations stay inside
+it, so such a stage is validated again only when one of those changes.
+
 A stage whose key is known is not labelled, annotated or rendered at all.
 Anything else the stage partial comes to show must be added to
 `stage_signature`, or it will be served stale.
@@ -32,6 +37,7 @@ from django.template.loader import get_template
 from django.utils.safestring import SafeString, mark_safe
 
 from ..models import Stage
+from ..validation import Problem
 
 CACHE = "designer"
 
@@ -40,9 +46,9 @@ def _row(obj: Model) -> tuple:
     return tuple(getattr(obj, field.attname) for field in obj._meta.concrete_fields)
 
 
-def stage_signature(stage: Stage, *, position: int, problem_count: int) -> tuple:
-    """Everything the stage's markup is made of (see the module docstring)."""
-    parts: list[Any] = [_row(stage), position, problem_count]
+def stage_signature(stage: Stage) -> tuple:
+    """Every stored field of the stage's rows and what they show of other rows (see the module docstring)."""
+    parts: list[Any] = [_row(stage)]
     for objective in stage.objectives.all():
         parts.append((_row(objective), len(objective.associations.all())))
     for step in stage.steps.all():
@@ -54,6 +60,53 @@ def stage_signature(stage: Stage, *, position: int, problem_count: int) -> tuple
         parts.extend(_row(task) for task in step.tasks.all())
         parts.extend((_row(a), a.objective.name) for a in step.associations.all())
     return tuple(parts)
+
+
+def _self_contained(stage: Stage) -> bool:
+    """Whether every link and association of the stage's rows stays inside it.
+
+    Only then are the rules' answers for the stage a function of its own rows
+    and the `StageFacts` of all stages: a link to a step elsewhere or an
+    association with another stage's objective makes them read a row whose
+    stage can change while this stage's rows do not.
+    """
+    steps = {step.pk for step in stage.steps.all()}
+    for step in stage.steps.all():
+        if any(target and target not in steps for target in (step.success_step_id, step.failure_step_id)):
+            return False
+        if any(a.objective.stage_id != stage.pk for a in step.associations.all()):
+            return False
+    return all(a.step_id in steps for objective in stage.objectives.all() for a in objective.associations.all())
+
+
+def _problems_key(summary: str, signature: tuple) -> str:
+    text = repr((summary, signature)).encode("utf-8", "surrogatepass")
+    return "problems:" + hashlib.blake2b(text, digest_size=20).hexdigest()
+
+
+def kept_problems(summary: str, stages: Iterable[Stage], signatures: dict[int, tuple]) -> dict[int, list[Problem]]:
+    """The problems the rules found for stages with these very rows, by pk (those the cache holds).
+
+    `summary` is `problems.facts_fingerprint`: the rules' own version and what
+    they read of the other stages; with the stage's signature it is all a
+    self-contained stage's problems depend on.
+    """
+    keys = {stage.pk: _problems_key(summary, signatures[stage.pk]) for stage in stages}
+    found = caches[CACHE].get_many(list(keys.values()))
+    return {pk: found[key] for pk, key in keys.items() if key in found}
+
+
+def keep_problems(
+    summary: str, stages: Iterable[Stage], signatures: dict[int, tuple], fresh: dict[int, list[Problem]]
+) -> None:
+    """Keep the problems just found for each self-contained stage (`fresh`, by pk)."""
+    caches[CACHE].set_many(
+        {
+            _problems_key(summary, signatures[stage.pk]): fresh[stage.pk]
+            for stage in stages
+            if stage.pk in fresh and _self_contained(stage)
+        }
+    )
 
 
 def _template_stamp(template_name: str) -> tuple[int, int]:

@@ -45,7 +45,7 @@ from ..services import problems as problems_service
 from ..services import status as status_service
 from ..services.documents import content_hash
 from ..services.problems import DraftProblems
-from ..validation import StageFacts, validate_orchestration, validate_stages
+from ..validation import StageFacts, validate_reusing, validate_stages
 from . import designer_cache
 
 TEMPLATE = "orchestrator/designer.html"
@@ -455,7 +455,12 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
     cached = problems_service.cached_problems(orch)
     stages = list(orch.stages.all())
     facts = [StageFacts(s.pk, s.number, s.name, s.lifecycle_attr_value) for s in stages]
-    now = problems_service.draft_problems(orch, facts, validate_orchestration(orch))
+    summary = problems_service.facts_fingerprint(orch, facts)
+    # A stage whose rows and whose neighbours' facts are those of a validation kept is not validated again.
+    signatures = {stage.pk: designer_cache.stage_signature(stage) for stage in stages}
+    problems, fresh = validate_reusing(orch, designer_cache.kept_problems(summary, stages, signatures))
+    designer_cache.keep_problems(summary, stages, signatures, fresh)
+    now = problems_service.draft_problems(orch, facts, problems, summary=summary)
     problems_service.problems_store(orch, now, cached)
     positions = {stage.pk: i for i, stage in enumerate(stages, start=1)}
     state = ProblemState(facts, now, _shown(request, cached, now))
@@ -490,12 +495,7 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
             # The stage shows a Rehearse link to Reviewers and Publishers only: part of the key; and the
             # names of the catalogue's entries (its stamp changes with any of them).
             (ctx["editable"], can_rehearse(request.user), catalogue.stamp),
-            (
-                designer_cache.stage_signature(
-                    stage, position=positions[stage.pk], problem_count=now.count(stage.number)
-                ),
-                _stage_comments(stage, comments),
-            ),
+            (signatures[stage.pk], positions[stage.pk], now.count(stage.number), _stage_comments(stage, comments)),
         )
         for stage in stages
     }

@@ -9,6 +9,11 @@ rendered and with the stages' markup kept from an earlier load. The bounds below
 are generous on purpose: they catch a change that makes an edit cost the whole
 tree again, not a busy machine. The query-count tests
 (tests/test_designer_queries.py) are what keep the counts from growing.
+
+Templates render as they do in production: the test environment's
+instrumented `Template._render`, which makes the test client copy the whole
+context for every template and include rendered (about 45 per stage), is put
+back to Django's own for these measurements.
 """
 
 import gc
@@ -17,6 +22,8 @@ import re
 
 import pytest
 from django.core.cache import caches
+from django.template.base import PartialTemplate, Template
+from django.test.utils import _TestState
 from django.urls import reverse
 
 from orchestrator.models import Step
@@ -40,6 +47,14 @@ def _headers(orch) -> dict[str, str]:
 def _seen(orch, response) -> None:
     if match := REVISION.search(response.content):
         shown[orch.number] = match.group(1)
+
+
+@pytest.fixture(autouse=True)
+def production_rendering(monkeypatch):
+    """Django's own template rendering, not the test environment's instrumented one (see the docstring)."""
+    saved = _TestState.saved_data
+    monkeypatch.setattr(Template, "_render", saved.template_render)
+    monkeypatch.setattr(PartialTemplate, "_render", saved.partial_template_render)
 
 
 @pytest.fixture
