@@ -16,7 +16,6 @@ context for every template and include rendered (about 45 per stage), is put
 back to Django's own for these measurements.
 """
 
-import gc
 import gzip
 import re
 
@@ -28,7 +27,7 @@ from django.urls import reverse
 
 from orchestrator.models import Step
 from orchestrator.views import designer_cache
-from tests.benchmarks.shapes import build_bench_orchestration, interleaved, median_ms, rounds
+from tests.benchmarks.shapes import build_bench_orchestration, interleaved, median_ms, production_heap, rounds
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -171,15 +170,8 @@ def test_designer_page(benchmark, designer_client, trees):
     count = rounds(benchmark, 9)
     cases = {f"{size} {way}": (lambda s=size: load(s)) for way in ("rendered", "kept") for size in SIZES}
     times = interleaved(cases, count, setup=setup)
-    gc.collect()
-    gc.freeze()
-    threshold = gc.get_threshold()
-    gc.set_threshold(10_000, 20, 20)
-    try:
+    with production_heap():
         frozen = interleaved({size: (lambda s=size: load(s)) for size in SIZES}, count)
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
     benchmark.pedantic(lambda: load(200), rounds=rounds(benchmark, 3))
 
     figures = {}

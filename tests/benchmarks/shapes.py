@@ -12,10 +12,11 @@ so a noisy neighbour on the shared cores hits them alike. In the normal suite
 (`--benchmark-disable`) every case runs one round and only checks its answer.
 """
 
+import contextlib
 import gc
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from orchestrator.services.documents.importing import orchestration_import
 
@@ -166,3 +167,21 @@ def interleaved(cases: dict[str, Callable[[], object]], count: int, *, setup=Non
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
+
+
+@contextlib.contextmanager
+def production_heap() -> Iterator[None]:
+    """The collector as `orchestrator.wsgi` leaves it in a web worker: the heap frozen, a higher first threshold.
+
+    The test process carries pytest's heap, which every full collection walks;
+    a worker freezes what start-up built, so what it collects is the request's own garbage.
+    """
+    gc.collect()
+    gc.freeze()
+    threshold = gc.get_threshold()
+    gc.set_threshold(10_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
