@@ -1,9 +1,11 @@
 """redaction: Authorization payloads are scrubbed in any spelling the pattern matches, however long the text."""
 
 import json
+import logging
 
 import pytest
 
+from orchestrator import redaction
 from orchestrator.redaction import REDACTED, Redactor, redact
 
 BODY = json.dumps(
@@ -36,3 +38,13 @@ def test_a_secret_put_in_the_environment_later_is_redacted_and_one_removed_is_fo
     assert redact("login added-after-start-9f2 refused") == f"login {REDACTED} refused"
     monkeypatch.delenv("CX_LATER_PASSWORD")
     assert redact("login added-after-start-9f2 refused") == "login added-after-start-9f2 refused"
+
+
+def test_the_log_filter_trusts_only_records_their_caller_scrubbed(monkeypatch):
+    monkeypatch.setenv("CX_FILTER_PASSWORD", "filter-secret-9")
+    f = redaction.RedactSecretsFilter()
+    plain = logging.LogRecord("x", logging.INFO, __file__, 1, "sent %s", ("filter-secret-9",), None)
+    assert f.filter(plain) and plain.getMessage() == "sent «redacted»"
+    marked = logging.LogRecord("x", logging.INFO, __file__, 1, "sent %s", ("already clean",), None)
+    setattr(marked, redaction.SCRUBBED, True)
+    assert f.filter(marked) and marked.args == ("already clean",)

@@ -45,7 +45,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from ..redaction import Redactor
+from ..redaction import SCRUBBED, Redactor
 from .connections import Connection
 from .errors import RemoteError, shorten
 from .network_adapter import GuardedAdapter
@@ -394,17 +394,19 @@ class RemoteClient:
             level,
             "%s %s -> %s in %.0f ms (attempt %d)%s",
             method,
-            path,
+            exchange.path,
             status if status is not None else "no reply",
             duration_ms,
             attempt,
             f": {exchange.error}" if exchange.error else "",
             extra={
+                # Every argument is scrubbed already (this connection's secrets too): the filter need not look again.
+                SCRUBBED: True,
                 "event": "remote_exchange",
                 "system": self.system.key,
                 "connection": self.connection.name,
                 "method": method,
-                "path": path,
+                "path": exchange.path,
                 "status": status,
                 "duration_ms": duration_ms,
                 "attempt": attempt,

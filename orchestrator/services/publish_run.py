@@ -225,7 +225,7 @@ class RunExecutor:
         """
         insert_row(
             JournalEntry(
-                run=self.run,
+                run_id=self.run.pk,
                 stage_number=self.stage_number,
                 method=exchange.method[:10],
                 path=exchange.path[:2000],

@@ -279,3 +279,33 @@ def test_a_500_with_an_empty_body_says_there_were_no_details(cx_server, client):
         client.request("POST", "/orchestrations/ORCH-1/child/Stages", json_body={})
     assert caught.value.message == "CX Sales answered 500 (Internal Server Error) with no details."
     assert caught.value.status == 500 and not caught.value.permanent
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"OrchestrationId": 300100000000001, "Name": "Q"}', {"OrchestrationId": 300100000000001, "Name": "Q"}),
+        # Beyond 64 bits: an exact integer (orjson, for one, would make it a float).
+        ('{"OrchestrationId": 123456789012345678901234567890}', {"OrchestrationId": 123456789012345678901234567890}),
+        ('{"Score": NaN}', "nan"),
+        ("[" * 2000 + "]" * 2000, None),  # nested past any parser's depth: not JSON to us
+        ("not json", None),
+    ],
+)
+def test_a_reply_is_read_as_json_reads_it(cx_server, client, body, expected):
+    cx_server.fail("GET", "describe$", status=200, body=body)
+    data = client.request("GET", DESCRIBE).data
+    if expected == "nan":
+        assert data["Score"] != data["Score"]  # NaN, as json.loads gives it
+    else:
+        assert data == expected
+
+
+def test_the_exchange_log_line_is_scrubbed_before_any_handler_sees_it(cx_server, client, caplog):
+    """Not only on the console: a handler added later (pytest's, a file) gets the scrubbed path."""
+    caplog.set_level(logging.INFO, logger="orchestrator.remote")
+    with pytest.raises(RemoteError):
+        client.request("GET", f"/orchestrations/{PASSWORD}")
+    (record,) = [r for r in caplog.records if r.name == "orchestrator.remote"]
+    assert PASSWORD not in record.getMessage() and PASSWORD not in record.path
+    assert "/orchestrations/«redacted»" in record.getMessage()
