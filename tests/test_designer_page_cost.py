@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import caches
+from django.template.base import Variable, VariableDoesNotExist
 from django.urls import reverse
 
 from orchestrator.models import Step, bump_tree_revision
@@ -194,3 +195,21 @@ def test_a_stage_linking_outside_itself_is_validated_on_every_load(designer_clie
     assert checked == ["Stage 1", "Stage 2", "Stage 3"]  # 2 and 3 lost and gained a step
     assert after == _fresh_problems(orch)
     assert "Stage 3" in after[0].message and "Stage 2" not in after[0].message
+
+
+def test_no_row_makes_the_template_look_up_a_missing_attribute(designer_client, monkeypatch):
+    """A missing attribute costs Django's lookup a dir() of the model instance: on 200 stages, a tenth of a page."""
+    orch = build_orchestration(stages=2)
+    failed: list[str] = []
+    original = Variable._resolve_lookup
+
+    def spy(self, context):
+        try:
+            return original(self, context)
+        except VariableDoesNotExist:
+            failed.append(self.var)
+            raise
+
+    monkeypatch.setattr(Variable, "_resolve_lookup", spy)
+    assert designer_client.get(reverse("designer", args=[orch.number])).status_code == 200
+    assert not [name for name in failed if name.endswith(".open_comments")], failed

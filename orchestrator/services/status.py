@@ -127,7 +127,10 @@ ANCHOR_KINDS = {Stage: "stage", StageObjective: "objective", Step: "step", StepT
 
 
 def attach_open_comments(index: dict, comments: dict[tuple[str, str], list[ReviewComment]]) -> None:
-    """Give each indexed object (by number) its open comments as `open_comments` (no query)."""
+    """Give each indexed object (by number) its open comments as `open_comments` (no query), () when none."""
+    for obj in index.values():
+        # Every row's template asks; a missing attribute costs Django's lookup a dir() of the model instance.
+        obj.open_comments = ()
     for (kind, number), found in comments.items():
         obj = index.get(number)
         if obj is not None and ANCHOR_KINDS.get(type(obj)) == kind:
