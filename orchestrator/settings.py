@@ -105,16 +105,22 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Each stage's rendered markup on the designer page and its problems, by the hash of its content
+# (views/designer_cache.py), compressed: a few KB a stage. Per process by default; DESIGNER_CACHE_URL
+# (e.g. filecache:///var/cache/orchestrator-designer, a directory only the app's user may write: the
+# entries are pickles) shares it between web workers, so a stage one worker rendered is not rendered again
+# by the next (a first render costs about 5 ms a stage; a kept one a few hundredths of that).
+try:
+    _designer_cache = env.cache_url_config(env.str("DESIGNER_CACHE_URL", default="") or "locmemcache://designer-stages")
+except ImproperlyConfigured as exc:
+    raise ImproperlyConfigured(
+        f"DESIGNER_CACHE_URL: {exc}; use e.g. filecache:///var/cache/orchestrator-designer or locmemcache://"
+    ) from exc
+_designer_cache.setdefault("TIMEOUT", 24 * 3600)
+_designer_cache.setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10000)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # Each stage's rendered markup on the designer page and its problems, by the hash of its content
-    # (views/designer_cache.py), compressed: a few KB a stage, per process.
-    "designer": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "designer-stages",
-        "TIMEOUT": 24 * 3600,
-        "OPTIONS": {"MAX_ENTRIES": 10000},
-    },
+    "designer": _designer_cache,
 }
 
 AUTHENTICATION_BACKENDS = [

@@ -20,6 +20,7 @@ from tests.factories import build_orchestration
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[1]
+FILE_CACHE = "django.core.cache.backends.filebased.FileBasedCache"
 
 
 def _outline(body: str) -> str:
@@ -213,3 +214,18 @@ def test_no_row_makes_the_template_look_up_a_missing_attribute(designer_client, 
     monkeypatch.setattr(Variable, "_resolve_lookup", spy)
     assert designer_client.get(reverse("designer", args=[orch.number])).status_code == 200
     assert not [name for name in failed if name.endswith(".open_comments")], failed
+
+
+def test_workers_sharing_a_file_cache_render_a_stage_once(designer_client, tmp_path, settings, checked):
+    """DESIGNER_CACHE_URL=filecache://…: markup and problems (pickled) come back as they went in."""
+    settings.CACHES = {**settings.CACHES, designer_cache.CACHE: {"BACKEND": FILE_CACHE, "LOCATION": str(tmp_path)}}
+    orch = build_orchestration(stages=2)
+    Step.objects.filter(stage__orchestration=orch, name="Call 2").update(name="")
+    url = reverse("designer", args=[orch.number])
+    first = designer_client.get(url)
+    assert len(list(tmp_path.iterdir())) == 4  # two stages' markup, two stages' problems
+    checked.clear()
+    again = designer_client.get(url)
+    assert checked == []
+    assert _outline(again.content.decode()) == _outline(first.content.decode())
+    assert list(again.context["problems"]) == list(first.context["problems"]) and first.context["problems"]

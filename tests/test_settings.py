@@ -67,3 +67,13 @@ def test_json_logs_are_one_object_per_line_and_a_bad_format_refuses_to_start(tmp
     )
     bad = _manage("check", DJANGO_DEBUG="true", DJANGO_LOG_FORMAT="xml")
     assert bad.returncode != 0 and "DJANGO_LOG_FORMAT must be plain or json, not 'xml'" in bad.stderr
+
+
+def test_the_designer_cache_is_shared_through_designer_cache_url_and_a_bad_one_refuses_to_start(tmp_path):
+    shown = "from django.conf import settings; c = settings.CACHES['designer']; print(c['BACKEND'], c['LOCATION'])"
+    result = _manage("shell", "-v", "0", "-c", shown, DJANGO_DEBUG="true", DESIGNER_CACHE_URL=f"filecache://{tmp_path}")
+    assert result.stdout.split() == ["django.core.cache.backends.filebased.FileBasedCache", str(tmp_path)]
+    result = _manage("shell", "-v", "0", "-c", shown, DJANGO_DEBUG="true", DESIGNER_CACHE_URL="")
+    assert result.stdout.split() == ["django.core.cache.backends.locmem.LocMemCache", "designer-stages"]
+    bad = _manage("check", DJANGO_DEBUG="true", DESIGNER_CACHE_URL="redis-ish://x")
+    assert bad.returncode != 0 and "DESIGNER_CACHE_URL: Invalid cache schema redis-ish" in bad.stderr
