@@ -187,10 +187,7 @@ class _Checker:
     # -- the orchestration ---------------------------------------------------
 
     def check(self) -> list[Problem]:
-        self.check_header()
-        first_stage_with_value = self.first_stage_with_value()
-        for stage in self.stages:
-            self.check_stage(stage, first_stage_with_value)
+        self.check_reusing({})
         return self.problems
 
     def check_reusing(self, known: Mapping[int, Sequence[Problem]]) -> dict[int, list[Problem]]:

@@ -62,6 +62,15 @@ def stage_signature(stage: Stage) -> tuple:
     return tuple(parts)
 
 
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+
+
+def content_digest(stage: Stage) -> str:
+    """A hash of `stage_signature`: worked out once a stage, both its keys are made from it."""
+    return _digest(stage_signature(stage))
+
+
 def _self_contained(stage: Stage) -> bool:
     """Whether every link and association of the stage's rows stays inside it.
 
@@ -79,30 +88,29 @@ def _self_contained(stage: Stage) -> bool:
     return all(a.step_id in steps for objective in stage.objectives.all() for a in objective.associations.all())
 
 
-def _problems_key(summary: str, signature: tuple) -> str:
-    text = repr((summary, signature)).encode("utf-8", "surrogatepass")
-    return "problems:" + hashlib.blake2b(text, digest_size=20).hexdigest()
+def _problems_key(summary: str, digest: str) -> str:
+    return "problems:" + _digest((summary, digest))
 
 
-def kept_problems(summary: str, stages: Iterable[Stage], signatures: dict[int, tuple]) -> dict[int, list[Problem]]:
+def kept_problems(summary: str, stages: Iterable[Stage], digests: dict[int, str]) -> dict[int, list[Problem]]:
     """The problems the rules found for stages with these very rows, by pk (those the cache holds).
 
     `summary` is `problems.facts_fingerprint`: the rules' own version and what
-    they read of the other stages; with the stage's signature it is all a
+    they read of the other stages; with the stage's `content_digest` it is all a
     self-contained stage's problems depend on.
     """
-    keys = {stage.pk: _problems_key(summary, signatures[stage.pk]) for stage in stages}
+    keys = {stage.pk: _problems_key(summary, digests[stage.pk]) for stage in stages}
     found = caches[CACHE].get_many(list(keys.values()))
     return {pk: found[key] for pk, key in keys.items() if key in found}
 
 
 def keep_problems(
-    summary: str, stages: Iterable[Stage], signatures: dict[int, tuple], fresh: dict[int, list[Problem]]
+    summary: str, stages: Iterable[Stage], digests: dict[int, str], fresh: dict[int, list[Problem]]
 ) -> None:
     """Keep the problems just found for each self-contained stage (`fresh`, by pk)."""
     caches[CACHE].set_many(
         {
-            _problems_key(summary, signatures[stage.pk]): fresh[stage.pk]
+            _problems_key(summary, digests[stage.pk]): fresh[stage.pk]
             for stage in stages
             if stage.pk in fresh and _self_contained(stage)
         }
@@ -120,9 +128,7 @@ def _template_stamp(template_name: str) -> tuple[int, int]:
 
 
 def stage_key(template_name: str, number: str, editable: bool, signature: tuple) -> str:
-    stamp = _template_stamp(template_name)
-    text = repr((stamp, number, editable, signature)).encode("utf-8", "surrogatepass")
-    return "stage:" + hashlib.blake2b(text, digest_size=20).hexdigest()
+    return "stage:" + _digest((_template_stamp(template_name), number, editable, signature))
 
 
 def render_stages(

@@ -457,9 +457,9 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
     facts = [StageFacts(s.pk, s.number, s.name, s.lifecycle_attr_value) for s in stages]
     summary = problems_service.facts_fingerprint(orch, facts)
     # A stage whose rows and whose neighbours' facts are those of a validation kept is not validated again.
-    signatures = {stage.pk: designer_cache.stage_signature(stage) for stage in stages}
-    problems, fresh = validate_reusing(orch, designer_cache.kept_problems(summary, stages, signatures))
-    designer_cache.keep_problems(summary, stages, signatures, fresh)
+    digests = {stage.pk: designer_cache.content_digest(stage) for stage in stages}
+    problems, fresh = validate_reusing(orch, designer_cache.kept_problems(summary, stages, digests))
+    designer_cache.keep_problems(summary, stages, digests, fresh)
     now = problems_service.draft_problems(orch, facts, problems, summary=summary)
     problems_service.problems_store(orch, now, cached)
     positions = {stage.pk: i for i, stage in enumerate(stages, start=1)}
@@ -495,7 +495,7 @@ def designer_context(request: HttpRequest, number: str, *, page: bool = False) -
             # The stage shows a Rehearse link to Reviewers and Publishers only: part of the key; and the
             # names of the catalogue's entries (its stamp changes with any of them).
             (ctx["editable"], can_rehearse(request.user), catalogue.stamp),
-            (signatures[stage.pk], positions[stage.pk], now.count(stage.number), _stage_comments(stage, comments)),
+            (digests[stage.pk], positions[stage.pk], now.count(stage.number), _stage_comments(stage, comments)),
         )
         for stage in stages
     }
