@@ -24,6 +24,9 @@ def test_edit_a_step_from_its_node_and_the_diagram_follows(page, live_server, lo
     page.goto(f"{live_server.url}/orchestrations/{demo.number}/")
     page.get_by_role("link", name="Diagram").click()
     expect(page.get_by_role("heading", name="Diagram", exact=True)).to_be_visible()
+    # A clicked link is not waited for to its load event, and the heading shows before the deferred
+    # diagram.js has run: an arrow key pressed then is nobody's (CI lost that race once).
+    page.wait_for_load_state()
     first_stage = Stage.objects.filter(orchestration=demo).order_by("display_sequence").first()
     steps = list(Step.objects.filter(stage=first_stage).order_by("display_sequence"))
     page.evaluate("window.__same_page = true")  # gone if anything reloads the page

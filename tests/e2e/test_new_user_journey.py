@@ -177,6 +177,7 @@ def test_a_new_user_builds_qualify_by_keyboard_reads_it_as_a_diagram_and_never_t
     tab_to(page, page.get_by_role("link", name="Diagram"))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Diagram", exact=True)).to_be_visible()
+    page.wait_for_load_state()  # the arrow keys are diagram.js's once its deferred script has run
     nodes = [page.locator(f'[data-node="step-{step.number}"]') for step in steps]
     expect(nodes[0]).to_contain_text("Qualification call")
     tab_to(page, nodes[0])
