@@ -34,6 +34,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First, so that its runserver (WhiteNoise's, with Nagle's algorithm off) is the one Django runs; the app has
+    # no templates, static files or translations that this order would let shadow another app's.
+    "orchestrator",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -44,7 +47,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "django_tasks_db",
-    "orchestrator",
 ]
 
 MIDDLEWARE = [

@@ -1,10 +1,17 @@
 import pytest
 from django.db import connection
+from django.test.testcases import LiveServerThread
 
+from orchestrator.devserver import ThreadedDevServer
 from orchestrator.roles import DESIGNER, PUBLISHER, REVIEWER, VIEWER
 from tests.factories import build_orchestration, make_user
 
 pytest_plugins = ["tests.fakes.fixtures"]  # cx_server and the other remote fakes
+
+# pytest-django's live_server is Django's LiveServerThread; pytest-django has no setting for its server class.
+# Ours sends without Nagle's delay, as gunicorn does in production: otherwise a kept-alive HTMX answer can wait
+# 40 ms for the browser's delayed ACK, which the browser tests and the save → visible benchmark would count.
+LiveServerThread.server_class = ThreadedDevServer
 
 
 @pytest.fixture(scope="session")
