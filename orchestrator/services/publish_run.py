@@ -132,6 +132,7 @@ class RunExecutor:
         self._published: dict[str, PublishedStage] = {}
         self._unpublished: set[str] = set()
         self._rows: dict[str, PublishStage] = {}
+        self._save_later: set[str] = set()  # run fields set but not written yet: the next save_run writes them
 
     # -- bookkeeping ---------------------------------------------------------------------------------------------
 
@@ -195,11 +196,20 @@ class RunExecutor:
         write_remote_ids(self._remote_ids)
 
     def save_run(self, *fields: str) -> None:
-        """Write these fields of the run (and the heartbeat), only while the run is still ours: one UPDATE."""
+        """Write these fields of the run (and the heartbeat), only while the run is still ours: one UPDATE.
+
+        Fields kept for later (`save_later`) go in the same statement.
+        """
         self.run.heartbeat_at = timezone.now()
-        values = {name: getattr(self.run, name) for name in (*fields, "heartbeat_at")}
+        values = {name: getattr(self.run, name) for name in (*self._save_later, *fields, "heartbeat_at")}
         if not PublishRun.objects.filter(pk=self.run.pk, worker_token=self.token).update(**values):
             raise LeaseLost
+        self._save_later.clear()
+
+    def save_later(self, *fields: str) -> None:
+        """These fields go with the next save_run: facts of the run that nothing reads before the run's
+        next write, which comes before any request that changes the remote (or with the run's end)."""
+        self._save_later.update(fields)
 
     def finish(self, status: str, reason: str = "", message: str = "") -> None:
         self.run.status = status
@@ -291,7 +301,7 @@ class RunExecutor:
         except ConnectionConfigError as exc:
             self.finish(PublishRunStatus.FAILED, PublishReason.CONFIG, exc.message)
         run.connection_info = self.connection.describe_safe()
-        self.save_run("connection_info")
+        self.save_later("connection_info")
 
         tree = orchestration_tree(run.orchestration.number)
         blocked = publish_blocked_reason(tree)
@@ -309,11 +319,11 @@ class RunExecutor:
                 "was approved (or confirmed). Nothing was sent; publish again.",
             )
         run.content_hash = sending
-        self.save_run("content_hash")
+        self.save_later("content_hash")
         problems = validate_orchestration(tree)
         if problems:
             run.validation_report = [asdict(p) for p in problems]
-            self.save_run("validation_report")
+            self.save_later("validation_report")
             self.finish(
                 PublishRunStatus.REFUSED,
                 PublishReason.VALIDATION,
@@ -324,7 +334,7 @@ class RunExecutor:
             header = header_payload(tree)
         except PayloadInvalid as exc:
             run.validation_report = [asdict(p) for p in exc.problems]
-            self.save_run("validation_report")
+            self.save_later("validation_report")
             self.finish(
                 PublishRunStatus.REFUSED,
                 PublishReason.PAYLOAD,
