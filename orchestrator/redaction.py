@@ -127,7 +127,9 @@ class Redactor:
         request and they almost never hold anything (a tenth of the scans). A value cannot hold a newline,
         so a form found in the joined text but in no value (one spanning two) only costs the slow way.
         """
-        masked = {name: REDACTED if name.lower() in SENSITIVE_HEADERS else str(value) for name, value in headers.items()}
+        masked = {
+            name: REDACTED if name.lower() in SENSITIVE_HEADERS else str(value) for name, value in headers.items()
+        }
         if self.clean("\n".join(value for value in masked.values() if value is not REDACTED)):
             return masked
         return {name: value if value is REDACTED else self(value) for name, value in masked.items()}
