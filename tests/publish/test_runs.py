@@ -61,6 +61,10 @@ def test_a_draft_with_problems_is_refused_before_any_request(orchestration):
     assert run.reason == PublishReason.VALIDATION
     assert run.journal.count() == 0
     assert [p["code"] for p in run.validation_report] == ["stage.name_required"]
+    # Kept for the run's next write (save_later), which here is its end: read back from the database.
+    stored = PublishRun.objects.get(pk=run.pk)
+    assert stored.validation_report == run.validation_report
+    assert stored.connection_info["base_url"] and len(stored.content_hash) == 64
     assert "Nothing was sent" in run.message
     assert publish_exit_code(run) == 2
     assert not can_resume(run)
